@@ -1,0 +1,5 @@
+//! # kafkars broker
+//!
+//! # Layout
+//! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
+pub mod log;

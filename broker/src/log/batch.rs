@@ -1,0 +1,2 @@
+//! (scaffold, issue #2)
+pub struct BatchHeader;

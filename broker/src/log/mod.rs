@@ -1,0 +1,44 @@
+//! The storage layer: partitions as segmented append-only logs, Kafka's on-disk layout.
+//!
+//! The log knows bytes, offsets and file positions — never protocol structs.
+//!
+//! ```text
+//! <data>/<topic>-<partition>/
+//!     00000000000000000000.log        record batches exactly as producers sent them
+//!     00000000000000000000.index      (relative offset u32, file position u32) every 4 KiB
+//!     00000000000000000000.timeindex  (timestamp i64, relative offset u32)
+//!     00000000000000001234.log        next segment, named by its base offset
+//! ```
+
+pub mod batch;
+pub mod offset_index;
+pub mod partition_log;
+pub mod recovery;
+pub mod retention;
+pub mod segment;
+pub mod time_index;
+
+pub use batch::BatchHeader;
+pub use partition_log::{AppendInfo, FetchSlice, LogConfig, PartitionLog};
+
+use std::path::PathBuf;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A record batch failed validation (magic, length, CRC-32C, record count).
+    #[error("corrupt record batch at byte {position}: {reason}")]
+    CorruptBatch { position: usize, reason: &'static str },
+    /// A batch larger than `message.max.bytes`.
+    #[error("record batch of {size} bytes exceeds the maximum of {max}")]
+    MessageTooLarge { size: usize, max: usize },
+    /// A read asked for an offset outside `[log_start, log_end]`.
+    #[error("offset {requested} is out of range [{log_start}, {log_end}]")]
+    OffsetOutOfRange { requested: i64, log_start: i64, log_end: i64 },
+    /// A partition directory name or file that is not ours.
+    #[error("bad log directory {path:?}: {reason}")]
+    BadDirectory { path: PathBuf, reason: &'static str },
+}

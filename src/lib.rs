@@ -1,0 +1,1 @@
+//! # kafkars — the client core
