@@ -1,1 +1,25 @@
 //! # kafkars — the client core
+//!
+//! A Kafka client with librdkafka's semantics (configuration names and texts, error codes,
+//! partitioners, callback points), the engine under the `kafkars.so` PHP extension.
+//!
+//! # Layout
+//! - [`error`]: librdkafka's error codes, names, texts; [`KafkaError`].
+//! - [`config`]: `Config`/`TopicConfig` with librdkafka's property table and validation.
+//! - [`partitioner`]: consistent_random (default), murmur2, fnv1a and friends.
+
+pub mod config;
+pub mod error;
+mod error_table;
+pub mod partitioner;
+
+pub use config::{Config, ConfigError, TopicConfig};
+pub use error::{ErrorCode, KafkaError};
+pub use partitioner::Partitioner;
+
+/// The librdkafka version whose behaviour this crate follows (`RD_KAFKA_VERSION`).
+pub const LIBRDKAFKA_VERSION: i32 = 0x020f_00ff;
+/// The same as text (`rd_kafka_version_str()`).
+pub const LIBRDKAFKA_VERSION_STR: &str = "2.15.0";
+/// kafkars' own version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
