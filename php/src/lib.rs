@@ -1,1 +1,82 @@
-pub mod placeholder {}
+//! # kafkars.so — the php-rdkafka 6 compatible PHP extension
+//!
+//! A thin binding over the Rust client core (crate `kafkars`): argument
+//! conversion, PHP objects, exceptions, and PHP callbacks run on the PHP
+//! thread inside `poll()`/`flush()`/`consume()`/`close()`. No logic lives here
+//! that PHP does not force us to write.
+//!
+//! # Layout
+//! - `lib.rs` — module identity (`rdkafka`, php-rdkafka version), MINIT
+//!   order, `phpinfo()`.
+//! - `constants.rs`, `functions.rs` — `RD_KAFKA_*` constants, `rd_kafka_*`.
+//! - `exception.rs` — `RdKafka\Exception`, `KafkaErrorException`; the one
+//!   place errors become PHP exceptions.
+//! - `class_registry.rs` — hand-registered classes' entries, typed properties.
+//! - `message.rs` — `RdKafka\Message` (plain object, typed properties).
+//! - `topic_partition.rs` — `RdKafka\TopicPartition` and array conversions.
+//! - `weak_typing.rs` — PHP weak-mode coercion for `string`/`int` parameters.
+//! - `errors.rs` — error names/texts from the core's table.
+//!
+//! MINIT registers classes and constants only: no thread, no runtime (fork
+//! and FPM safety, DESIGN.md decision 12).
+
+#![allow(clippy::needless_pass_by_value)]
+
+pub mod class_registry;
+pub mod constants;
+pub mod errors;
+pub mod exception;
+pub mod functions;
+pub mod message;
+pub mod topic_partition;
+pub mod weak_typing;
+
+use std::ffi::CString;
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::zend::ModuleEntry;
+
+/// The version `phpversion('rdkafka')` reports: the php-rdkafka release whose
+/// API this extension presents (DESIGN.md decision 11).
+pub const PHP_RDKAFKA_COMPAT_VERSION: &str = "6.0.5";
+
+fn startup(_ty: i32, module_number: i32) -> i32 {
+    let result = constants::register(module_number)
+        .and_then(|()| exception::register())
+        .and_then(|()| message::register());
+    match result {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
+}
+
+extern "C" fn module_info(_module: *mut ModuleEntry) {
+    let rows = [
+        ("rdkafka support", "enabled".to_owned()),
+        ("version", PHP_RDKAFKA_COMPAT_VERSION.to_owned()),
+        ("implementation", "kafkars (pure Rust, no librdkafka)".to_owned()),
+        ("kafkars version", constants::KAFKARS_VERSION.to_owned()),
+        ("librdkafka version (runtime)", constants::LIBRDKAFKA_VERSION_STR.to_owned()),
+        ("librdkafka version (build)", constants::LIBRDKAFKA_VERSION_STR.to_owned()),
+    ];
+    // SAFETY: called by the engine during phpinfo(); the C strings outlive each call.
+    unsafe {
+        ext_php_rs::ffi::php_info_print_table_start();
+        for (name, value) in rows {
+            let (Ok(name), Ok(value)) = (CString::new(name), CString::new(value)) else { continue };
+            ext_php_rs::ffi::php_info_print_table_row(2, name.as_ptr(), value.as_ptr());
+        }
+        ext_php_rs::ffi::php_info_print_table_end();
+    }
+}
+
+#[php_module]
+#[php(startup = startup)]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    let module = module
+        .name("rdkafka")
+        .version(PHP_RDKAFKA_COMPAT_VERSION)
+        .info_function(module_info)
+        .class::<topic_partition::TopicPartition>();
+    functions::add_to(module)
+}
