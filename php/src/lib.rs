@@ -12,7 +12,10 @@
 //! - `exception.rs` — `RdKafka\Exception`, `KafkaErrorException`; the one
 //!   place errors become PHP exceptions.
 //! - `class_registry.rs` — hand-registered classes' entries, typed properties.
+//! - `conf.rs` — `RdKafka\Conf`, `RdKafka\TopicConf` over the core's config.
+//! - `callbacks.rs` — PHP callables kept by `Conf` and run on the PHP thread.
 //! - `message.rs` — `RdKafka\Message` (plain object, typed properties).
+//! - `metadata.rs` — `RdKafka\Metadata` and its `Metadata\*` classes.
 //! - `topic_partition.rs` — `RdKafka\TopicPartition` and array conversions.
 //! - `weak_typing.rs` — PHP weak-mode coercion for `string`/`int` parameters.
 //! - `errors.rs` — error names/texts from the core's table.
@@ -22,12 +25,15 @@
 
 #![allow(clippy::needless_pass_by_value)]
 
+pub mod callbacks;
 pub mod class_registry;
+pub mod conf;
 pub mod constants;
 pub mod errors;
 pub mod exception;
 pub mod functions;
 pub mod message;
+pub mod metadata;
 pub mod topic_partition;
 pub mod weak_typing;
 
@@ -77,6 +83,13 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("rdkafka")
         .version(PHP_RDKAFKA_COMPAT_VERSION)
         .info_function(module_info)
-        .class::<topic_partition::TopicPartition>();
+        .class::<conf::Conf>()
+        .class::<conf::TopicConf>()
+        .class::<topic_partition::TopicPartition>()
+        .class::<metadata::Metadata>()
+        .class::<metadata::Broker>()
+        .class::<metadata::Topic>()
+        .class::<metadata::Partition>()
+        .class::<metadata::Collection>();
     functions::add_to(module)
 }
