@@ -494,8 +494,11 @@ def kcat_produce(bootstrap: str, topic: str, lines: Sequence[bytes], *, partitio
 def kcat_consume(bootstrap: str, topic: str, count: int, *, partition: Optional[int] = None,
                  offset: str = "beginning", fmt: Optional[str] = None,
                  extra: Sequence[str] = (), timeout: float = 60) -> subprocess.CompletedProcess:
-    """Consume exactly ``count`` messages (``-C -c count -e``) bounded by ``timeout``."""
-    args = ["-C", "-t", topic, "-o", offset, "-c", str(count), "-e"]
+    """Consume ``count`` messages (all up to the end when ``count`` is 0), ``-C -e``, bounded
+    by ``timeout``."""
+    args = ["-C", "-t", topic, "-o", offset, "-e"]
+    if count:
+        args += ["-c", str(count)]
     if partition is not None:
         args += ["-p", str(partition)]
     if fmt is not None:
@@ -508,3 +511,27 @@ def kcat_tool():
     if shutil.which("kcat") is None:
         pytest.skip("kcat not installed")
     return kcat
+
+
+# --------------------------------------------------------------------------------------------
+# Topics (through the Admin API, so the same call works on both brokers)
+# --------------------------------------------------------------------------------------------
+
+
+def create_topic(bootstrap: str, name: str, partitions: int = 1, timeout: float = 30) -> None:
+    """CreateTopics through confluent-kafka's AdminClient, then wait until Metadata shows every
+    partition with a leader."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=timeout,
+                                  request_timeout=timeout)
+    futures[name].result(timeout=timeout)
+
+    def ready():
+        md = admin.list_topics(topic=name, timeout=5)
+        t = md.topics.get(name)
+        return (t is not None and t.error is None and len(t.partitions) == partitions
+                and all(p.leader >= 0 for p in t.partitions.values()))
+
+    wait_until(ready, timeout, f"metadata for topic {name} with {partitions} partitions")
