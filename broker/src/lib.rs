@@ -1,5 +1,33 @@
 //! # kafkars broker
 //!
+//! A single-node broker that speaks the Kafka wire protocol, storing partitions the way Kafka
+//! does.
+//!
 //! # Layout
+//! - `config` — `server.properties` names and flags → [`BrokerConfig`].
+//! - `server` — listener, connection limit, log maintenance, graceful shutdown.
+//! - `connection` — one task per client: size-capped framing, responses in request order,
+//!   `sendfile` for record bytes.
+//! - `api/` — one module per Kafka API key; `api/mod.rs` decodes headers and dispatches.
+//! - `state` — [`BrokerState`], what every handler shares (config, node identity, topics,
+//!   clock, topic-deletion hooks).
+//! - `topics` — the topic registry: names, ids, partitions, per-partition log + notifier.
 //! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
+//! - `group/` — the consumer group coordinator.
+//!
+//! A request's path: `server` accepts → `connection::serve` reads a frame →
+//! `api::handle_frame` decodes the header → `api::<name>::handle` (using `topics` and `log`)
+//! → the response goes back through `connection::write_parts`.
+
+pub mod api;
+pub mod config;
+pub mod connection;
+pub mod group;
 pub mod log;
+pub mod server;
+pub mod state;
+pub mod topics;
+
+pub use config::{BrokerConfig, ConfigError};
+pub use server::{Server, ServerError};
+pub use state::{now_ms, BrokerState, SharedState};

@@ -1,0 +1,81 @@
+//! Produce: validate and append producer batches as they arrived (DESIGN.md decision 2).
+//!
+//! acks=0 gets no response at all; acks other than 0, 1, -1 is INVALID_REQUIRED_ACKS for
+//! every partition. Batches with producer ids are accepted without sequence checks (no
+//! idempotent de-duplication yet).
+
+use bytes::BytesMut;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use super::{error_code, log_error_code, RequestContext};
+use crate::state::now_ms;
+
+/// Serves Produce; `None` for acks=0.
+pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<ProduceResponse> {
+    let acks_ok = matches!(req.acks, 0 | 1 | -1);
+    let mut responses = Vec::with_capacity(req.topic_data.len());
+    for td in req.topic_data {
+        let topic = ctx.state.topics.get(td.name.0.as_str());
+        let mut partition_responses = Vec::with_capacity(td.partition_data.len());
+        for pd in td.partition_data {
+            let mut r = PartitionProduceResponse::default()
+                .with_index(pd.index)
+                .with_base_offset(-1)
+                .with_log_append_time_ms(-1)
+                .with_log_start_offset(-1);
+            if !acks_ok {
+                r.error_code = error_code::INVALID_REQUIRED_ACKS;
+                partition_responses.push(r);
+                continue;
+            }
+            let Some(partition) = topic.as_ref().and_then(|t| t.partition(pd.index)) else {
+                r.error_code = error_code::UNKNOWN_TOPIC_OR_PARTITION;
+                partition_responses.push(r);
+                continue;
+            };
+            let Some(records) = pd.records.filter(|r| !r.is_empty()) else {
+                r.error_code = error_code::CORRUPT_MESSAGE;
+                partition_responses.push(r);
+                continue;
+            };
+            // The frame's Bytes is shared; the log patches offsets in place, so copy once.
+            let mut batches = BytesMut::from(&records[..]);
+            let appended = {
+                let mut guard = partition.log();
+                match guard.as_mut() {
+                    None => Err(error_code::UNKNOWN_TOPIC_OR_PARTITION),
+                    Some(log) => log.append(&mut batches, now_ms()).map(|info| (info, log.log_end_offset())).map_err(|e| {
+                        tracing::debug!(topic = %partition.topic, partition = partition.index, error = %e, "produce rejected");
+                        log_error_code(&e)
+                    }),
+                }
+            };
+            match appended {
+                Ok((info, end)) => {
+                    partition.notify_appended(end);
+                    r.base_offset = info.base_offset;
+                    r.log_start_offset = info.log_start_offset;
+                }
+                Err(code) => {
+                    r.error_code = code;
+                    if code == error_code::CORRUPT_MESSAGE {
+                        r.error_message = Some(StrBytes::from_static_str("invalid record batch"));
+                    }
+                }
+            }
+            partition_responses.push(r);
+        }
+        responses.push(
+            TopicProduceResponse::default()
+                .with_name(td.name)
+                .with_topic_id(td.topic_id)
+                .with_partition_responses(partition_responses),
+        );
+    }
+    if req.acks == 0 {
+        return None;
+    }
+    Some(ProduceResponse::default().with_responses(responses))
+}

@@ -1,0 +1,97 @@
+//! `kafkars broker`: load settings (file, then flags), start the server, stop on SIGINT or
+//! SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use kafkars_broker::{BrokerConfig, Server};
+
+/// Exit code for configuration errors (bad flags or settings).
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Args, Debug)]
+pub struct BrokerArgs {
+    /// Address to listen on, HOST:PORT [default: 127.0.0.1:9092, or `listeners` from --config].
+    #[arg(long)]
+    listen: Option<String>,
+    /// Address clients are told to connect to, HOST:PORT [default: the listen address].
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Data directory [default: ./kafkars-data, or `log.dirs` from --config].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// A Kafka server.properties file (listeners, log.dirs, num.partitions, log.retention.* …).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// Runs the broker until a signal; exit code 0 on a clean shutdown, 2 on bad settings.
+pub fn run(args: BrokerArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = match &args.config {
+        Some(path) => match BrokerConfig::from_file(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("kafkars broker: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+        None => BrokerConfig::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(advertise) = args.advertise {
+        config.advertise = Some(advertise);
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kafkars broker: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let server = match Server::bind(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("kafkars broker: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("kafkars broker listening on {}", server.local_addr());
+        let token = server.shutdown_token();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("signal received, shutting down");
+            token.cancel();
+        });
+        server.run().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
