@@ -1,0 +1,465 @@
+//! [`GroupCoordinator`]: all groups of this broker, their committed offsets, and the timer.
+//!
+//! One `std::sync::Mutex` guards the map of groups: every state-machine step is short and
+//! never awaits, and waiting requests hold a oneshot receiver, not the lock. The timer task
+//! sleeps until the earliest deadline of any group (or until a request changes the deadlines)
+//! and then calls [`GroupCoordinator::tick`].
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+
+use super::classic_group::{ClassicGroup, GroupState, MemberDescription, Outcome, SyncParams};
+use super::error::GroupError;
+use super::member::{JoinParams, JoinResult, MemberId, SyncResult};
+use super::offsets::{
+    CommittedOffset, OffsetOp, OffsetStore, OffsetStoreError, OffsetStoreOptions, TopicPartition,
+};
+
+/// The directory under the broker's data dir that holds the offsets log.
+pub const OFFSETS_DIR: &str = "__group_offsets";
+
+/// Group settings from `server.properties`.
+#[derive(Debug, Clone)]
+pub struct GroupConfig {
+    /// `group.initial.rebalance.delay.ms` (3000).
+    pub initial_rebalance_delay: Duration,
+    /// `group.min.session.timeout.ms` (6000).
+    pub min_session_timeout: Duration,
+    /// `group.max.session.timeout.ms` (1800000).
+    pub max_session_timeout: Duration,
+    /// `offset.metadata.max.bytes` (4096).
+    pub max_metadata_bytes: usize,
+    pub store: OffsetStoreOptions,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        GroupConfig {
+            initial_rebalance_delay: Duration::from_millis(3000),
+            min_session_timeout: Duration::from_millis(6000),
+            max_session_timeout: Duration::from_millis(1_800_000),
+            max_metadata_bytes: 4096,
+            store: OffsetStoreOptions::default(),
+        }
+    }
+}
+
+impl From<&crate::config::GroupConfig> for GroupConfig {
+    fn from(c: &crate::config::GroupConfig) -> Self {
+        GroupConfig {
+            initial_rebalance_delay: Duration::from_millis(c.initial_rebalance_delay_ms),
+            min_session_timeout: Duration::from_millis(c.min_session_timeout_ms),
+            max_session_timeout: Duration::from_millis(c.max_session_timeout_ms),
+            ..GroupConfig::default()
+        }
+    }
+}
+
+/// A group as DescribeGroups shows it.
+#[derive(Debug, Clone)]
+pub struct GroupDescription {
+    pub group_id: String,
+    pub state: GroupState,
+    pub protocol_type: String,
+    pub protocol_name: String,
+    pub members: Vec<MemberDescription>,
+}
+
+/// A group as ListGroups shows it.
+#[derive(Debug, Clone)]
+pub struct GroupListing {
+    pub group_id: String,
+    pub protocol_type: String,
+    pub state: GroupState,
+}
+
+/// The partitions asked for by OffsetFetch, and their answers.
+pub type FetchedOffsets = Vec<(TopicPartition, Option<CommittedOffset>)>;
+
+/// The group coordinator of this broker (we are the coordinator of every group).
+#[derive(Debug)]
+pub struct GroupCoordinator {
+    config: GroupConfig,
+    groups: Mutex<HashMap<String, ClassicGroup>>,
+    offsets: OffsetStore,
+    wake: Notify,
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl GroupCoordinator {
+    /// Open the offsets log under `data_dir` and make every group with offsets known (Empty).
+    ///
+    /// # Errors
+    /// The offsets log cannot be opened or repaired.
+    pub fn open(data_dir: &Path, config: GroupConfig) -> Result<Arc<Self>, OffsetStoreError> {
+        let offsets = OffsetStore::open(&data_dir.join(OFFSETS_DIR), config.store.clone())?;
+        let groups = offsets
+            .groups()
+            .into_iter()
+            .map(|g| {
+                (
+                    g.clone(),
+                    ClassicGroup::new(g, config.initial_rebalance_delay),
+                )
+            })
+            .collect();
+        Ok(Arc::new(GroupCoordinator {
+            config,
+            groups: Mutex::new(groups),
+            offsets,
+            wake: Notify::new(),
+        }))
+    }
+
+    pub fn config(&self) -> &GroupConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, ClassicGroup>> {
+        self.groups.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start the task that expires sessions and ends rebalances on time. Needs a tokio runtime.
+    pub fn spawn_timers(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                let now = now();
+                // Bounded sleep: a missed wake-up costs at most a second of lateness.
+                let next = this
+                    .tick(now)
+                    .unwrap_or(now + Duration::from_secs(1))
+                    .min(now + Duration::from_secs(1));
+                tokio::select! {
+                    _ = tokio::time::sleep_until(next.into()) => {}
+                    _ = this.wake.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// Apply every passed deadline in every group; return the earliest next deadline.
+    pub fn tick(&self, now: Instant) -> Option<Instant> {
+        let mut groups = self.lock();
+        let next = groups.values_mut().filter_map(|g| g.tick(now)).min();
+        groups.retain(|id, g| !g.is_idle() || self.offsets.has_group(id));
+        next
+    }
+
+    /// Handle JoinGroup; waits (without holding any lock) until the rebalance completes.
+    pub async fn join(&self, group_id: &str, params: JoinParams) -> JoinResult {
+        let member_id = params.member_id.clone();
+        if group_id.is_empty() {
+            return JoinResult::error(GroupError::InvalidGroupId, member_id);
+        }
+        let (min, max) = (
+            self.config.min_session_timeout,
+            self.config.max_session_timeout,
+        );
+        if params.session_timeout < min || params.session_timeout > max {
+            return JoinResult::error(
+                GroupError::InvalidSessionTimeout {
+                    requested: params.session_timeout.as_millis() as i32,
+                    min: min.as_millis() as i32,
+                    max: max.as_millis() as i32,
+                },
+                member_id,
+            );
+        }
+        let outcome = {
+            let mut groups = self.lock();
+            if !groups.contains_key(group_id) && !member_id.is_unknown() {
+                return JoinResult::error(GroupError::UnknownMemberId, member_id);
+            }
+            let delay = self.config.initial_rebalance_delay;
+            let group = groups
+                .entry(group_id.to_owned())
+                .or_insert_with(|| ClassicGroup::new(group_id, delay));
+            group.join(params, now())
+        };
+        self.wake.notify_one();
+        match outcome {
+            Outcome::Done(result) => result,
+            Outcome::Wait(rx) => rx.await.unwrap_or_else(|_| {
+                JoinResult::error(GroupError::CoordinatorNotAvailable, member_id)
+            }),
+        }
+    }
+
+    /// Handle SyncGroup; waits until the leader's assignment arrives.
+    pub async fn sync(&self, group_id: &str, params: SyncParams) -> SyncResult {
+        let outcome = {
+            let mut groups = self.lock();
+            match groups.get_mut(group_id) {
+                None => Outcome::Done(SyncResult::error(GroupError::UnknownMemberId)),
+                Some(group) => group.sync(params, now()),
+            }
+        };
+        self.wake.notify_one();
+        match outcome {
+            Outcome::Done(result) => result,
+            Outcome::Wait(rx) => rx
+                .await
+                .unwrap_or_else(|_| SyncResult::error(GroupError::CoordinatorNotAvailable)),
+        }
+    }
+
+    /// Handle Heartbeat.
+    ///
+    /// # Errors
+    /// The member is unknown, fenced, of another generation, or must rejoin.
+    pub fn heartbeat(
+        &self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &MemberId,
+        instance: Option<&str>,
+    ) -> Result<(), GroupError> {
+        let mut groups = self.lock();
+        let group = groups
+            .get_mut(group_id)
+            .ok_or(GroupError::UnknownMemberId)?;
+        group.heartbeat(generation_id, member_id, instance, now())
+    }
+
+    /// Handle LeaveGroup: one result per member, in request order.
+    pub fn leave(
+        &self,
+        group_id: &str,
+        members: &[(MemberId, Option<String>)],
+    ) -> Vec<Result<(), GroupError>> {
+        let results = {
+            let mut groups = self.lock();
+            match groups.get_mut(group_id) {
+                None => members
+                    .iter()
+                    .map(|_| Err(GroupError::UnknownMemberId))
+                    .collect(),
+                Some(group) => {
+                    let now = now();
+                    members
+                        .iter()
+                        .map(|(id, inst)| group.leave(id, inst.as_deref(), now))
+                        .collect()
+                }
+            }
+        };
+        self.wake.notify_one();
+        results
+    }
+
+    /// Handle OffsetCommit: validate the member, then persist every acceptable partition.
+    ///
+    /// `partition_exists` tells whether a topic partition exists on this broker.
+    ///
+    /// # Errors
+    /// The whole request is refused (unknown member, old generation, rebalance in progress);
+    /// per-partition errors are in the returned list.
+    pub async fn commit_offsets(
+        &self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &MemberId,
+        instance: Option<&str>,
+        offsets: Vec<(TopicPartition, i64, i32, Option<String>)>,
+        partition_exists: impl Fn(&TopicPartition) -> bool,
+    ) -> Result<Vec<(TopicPartition, Option<GroupError>)>, GroupError> {
+        if group_id.is_empty() {
+            return Err(GroupError::InvalidGroupId);
+        }
+        {
+            let mut groups = self.lock();
+            let exists = groups.contains_key(group_id);
+            if !exists && generation_id >= 0 {
+                return Err(GroupError::IllegalGeneration {
+                    requested: generation_id,
+                    current: -1,
+                });
+            }
+            let delay = self.config.initial_rebalance_delay;
+            let group = groups
+                .entry(group_id.to_owned())
+                .or_insert_with(|| ClassicGroup::new(group_id, delay));
+            group.validate_commit(generation_id, member_id, instance, now())?;
+        }
+        let ts = wall_clock_ms();
+        let mut results = Vec::with_capacity(offsets.len());
+        let mut ops = Vec::new();
+        for (tp, offset, leader_epoch, metadata) in offsets {
+            let metadata = metadata.unwrap_or_default();
+            let error = if metadata.len() > self.config.max_metadata_bytes {
+                Some(GroupError::OffsetMetadataTooLarge {
+                    len: metadata.len(),
+                    max: self.config.max_metadata_bytes,
+                })
+            } else if !partition_exists(&tp) {
+                Some(GroupError::UnknownTopicOrPartition)
+            } else {
+                let offset = CommittedOffset {
+                    offset,
+                    leader_epoch,
+                    metadata,
+                    commit_timestamp_ms: ts,
+                };
+                ops.push(OffsetOp::Commit {
+                    group: group_id.to_owned(),
+                    tp: tp.clone(),
+                    offset,
+                });
+                None
+            };
+            results.push((tp, error));
+        }
+        if let Err(e) = self.offsets.apply(ops).await {
+            tracing::error!(group = group_id, error = %e, "persisting offset commit failed");
+            for (_, err) in results.iter_mut() {
+                err.get_or_insert(GroupError::StoreUnavailable);
+            }
+        }
+        Ok(results)
+    }
+
+    /// Handle OffsetFetch for one group: `None` asks for every committed partition.
+    /// Partitions never committed come back as `None` (the wire's offset -1).
+    pub fn fetch_offsets(
+        &self,
+        group_id: &str,
+        partitions: Option<&[TopicPartition]>,
+    ) -> FetchedOffsets {
+        match partitions {
+            None => self
+                .offsets
+                .group_offsets(group_id)
+                .into_iter()
+                .map(|(tp, o)| (tp, Some(o)))
+                .collect(),
+            Some(list) => list
+                .iter()
+                .map(|tp| (tp.clone(), self.offsets.get(group_id, tp)))
+                .collect(),
+        }
+    }
+
+    /// Handle OffsetDelete.
+    ///
+    /// # Errors
+    /// `GroupIdNotFound` for an unknown group, or the store failed.
+    pub async fn delete_offsets(
+        &self,
+        group_id: &str,
+        partitions: Vec<TopicPartition>,
+    ) -> Result<Vec<(TopicPartition, Option<GroupError>)>, GroupError> {
+        let subscribed = {
+            let groups = self.lock();
+            let group = groups.get(group_id).ok_or(GroupError::GroupIdNotFound)?;
+            if group.state() == GroupState::Dead {
+                return Err(GroupError::GroupIdNotFound);
+            }
+            group.subscribed_topics()
+        };
+        let mut results = Vec::with_capacity(partitions.len());
+        let mut ops = Vec::new();
+        for tp in partitions {
+            if subscribed.contains(&tp.topic) {
+                results.push((tp, Some(GroupError::GroupSubscribedToTopic)));
+            } else {
+                ops.push(OffsetOp::Delete {
+                    group: group_id.to_owned(),
+                    tp: tp.clone(),
+                });
+                results.push((tp, None));
+            }
+        }
+        self.offsets
+            .apply(ops)
+            .await
+            .map_err(|_| GroupError::StoreUnavailable)?;
+        Ok(results)
+    }
+
+    /// Handle DescribeGroups for one group; `None` for a group this broker does not know.
+    pub fn describe(&self, group_id: &str) -> Option<GroupDescription> {
+        let groups = self.lock();
+        let g = groups.get(group_id)?;
+        Some(GroupDescription {
+            group_id: group_id.to_owned(),
+            state: g.state(),
+            protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
+            protocol_name: g.protocol_name().unwrap_or_default().to_owned(),
+            members: g.describe_members(),
+        })
+    }
+
+    /// Handle ListGroups; an empty `states` filter lists every group.
+    pub fn list(&self, states: &[GroupState]) -> Vec<GroupListing> {
+        let groups = self.lock();
+        let mut list: Vec<GroupListing> = groups
+            .values()
+            .filter(|g| states.is_empty() || states.contains(&g.state()))
+            .map(|g| GroupListing {
+                group_id: g.id().to_owned(),
+                protocol_type: g.protocol_type().unwrap_or_default().to_owned(),
+                state: g.state(),
+            })
+            .collect();
+        list.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        list
+    }
+
+    /// Handle DeleteGroups for one group: only an empty group can go; its offsets go with it.
+    ///
+    /// # Errors
+    /// `GroupIdNotFound`, `NonEmptyGroup`, or the store failed.
+    pub async fn delete_group(&self, group_id: &str) -> Result<(), GroupError> {
+        {
+            let mut groups = self.lock();
+            let group = groups
+                .get_mut(group_id)
+                .ok_or(GroupError::GroupIdNotFound)?;
+            match group.state() {
+                GroupState::Empty if group.member_ids().next().is_none() => {}
+                GroupState::Dead => return Err(GroupError::GroupIdNotFound),
+                _ => return Err(GroupError::NonEmptyGroup),
+            }
+            group.mark_dead();
+            groups.remove(group_id);
+        }
+        self.offsets
+            .apply(vec![OffsetOp::DeleteGroup {
+                group: group_id.to_owned(),
+            }])
+            .await
+            .map_err(|_| GroupError::StoreUnavailable)
+    }
+
+    /// Forget the committed offsets of a deleted topic, in every group. The broker calls this
+    /// when it deletes a topic.
+    ///
+    /// # Errors
+    /// The store failed to persist the deletion.
+    pub async fn on_topic_deleted(&self, topic: &str) -> Result<(), OffsetStoreError> {
+        self.offsets
+            .apply(vec![OffsetOp::DeleteTopic {
+                topic: topic.to_owned(),
+            }])
+            .await
+    }
+}
+
+#[cfg(test)]
+#[path = "coordinator_tests.rs"]
+mod tests;

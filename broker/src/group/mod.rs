@@ -1,0 +1,31 @@
+//! Consumer groups: the classic group protocol and durable committed offsets.
+//!
+//! # Layout
+//! - [`coordinator`] — [`GroupCoordinator`]: every group of this broker behind one lock, the
+//!   async edges (JoinGroup/SyncGroup wait on oneshot channels) and the timer task that drives
+//!   session expiry and rebalance deadlines.
+//! - [`classic_group`] — [`ClassicGroup`]: the per-group state machine (Empty,
+//!   PreparingRebalance, CompletingRebalance, Stable, Dead). Pure: every method takes `now`, so
+//!   unit tests drive time by hand.
+//! - [`member`] — a member's identity, protocols and session, and the values handed back to
+//!   waiting JoinGroup/SyncGroup requests.
+//! - [`offsets`] — [`OffsetStore`]: committed offsets in memory, made durable by
+//!   [`offset_log`], an append-only CRC-checked log replayed on start.
+//!
+//! A request's path: `api/join_group.rs` turns the wire struct into [`JoinParams`] →
+//! [`GroupCoordinator::join`] locks the groups, runs [`ClassicGroup::join`] and either answers
+//! at once or returns a receiver the handler awaits → the response is built in `api/`.
+//! Nothing in this module knows wire structs.
+
+pub mod classic_group;
+pub mod coordinator;
+pub mod error;
+pub mod member;
+pub mod offset_log;
+pub mod offsets;
+
+pub use classic_group::{ClassicGroup, GroupState};
+pub use coordinator::{GroupConfig, GroupCoordinator};
+pub use error::GroupError;
+pub use member::{JoinParams, JoinResult, MemberId, SyncResult};
+pub use offsets::{CommittedOffset, OffsetStore, TopicPartition};
