@@ -11,6 +11,7 @@
 //! ```
 
 pub mod batch;
+mod index_file;
 pub mod offset_index;
 pub mod partition_log;
 pub mod recovery;
@@ -31,13 +32,20 @@ pub enum LogError {
     Io(#[from] std::io::Error),
     /// A record batch failed validation (magic, length, CRC-32C, record count).
     #[error("corrupt record batch at byte {position}: {reason}")]
-    CorruptBatch { position: usize, reason: &'static str },
+    CorruptBatch {
+        position: usize,
+        reason: &'static str,
+    },
     /// A batch larger than `message.max.bytes`.
     #[error("record batch of {size} bytes exceeds the maximum of {max}")]
     MessageTooLarge { size: usize, max: usize },
     /// A read asked for an offset outside `[log_start, log_end]`.
     #[error("offset {requested} is out of range [{log_start}, {log_end}]")]
-    OffsetOutOfRange { requested: i64, log_start: i64, log_end: i64 },
+    OffsetOutOfRange {
+        requested: i64,
+        log_start: i64,
+        log_end: i64,
+    },
     /// A partition directory name or file that is not ours.
     #[error("bad log directory {path:?}: {reason}")]
     BadDirectory { path: PathBuf, reason: &'static str },
