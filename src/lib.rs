@@ -8,14 +8,21 @@
 //! - [`config`]: `Config`/`TopicConfig` with librdkafka's property table and validation.
 //! - [`partitioner`]: consistent_random (default), murmur2, fnv1a and friends.
 
+pub mod cluster;
 pub mod config;
 pub mod error;
 mod error_table;
+pub mod event;
+pub mod net;
 pub mod partitioner;
+pub mod runtime;
+pub mod topic_partition;
 
 pub use config::{Config, ConfigError, TopicConfig};
 pub use error::{ErrorCode, KafkaError};
+pub use event::{DeliveryReport, Event};
 pub use partitioner::Partitioner;
+pub use topic_partition::TopicPartition;
 
 /// The librdkafka version whose behaviour this crate follows (`RD_KAFKA_VERSION`).
 pub const LIBRDKAFKA_VERSION: i32 = 0x020f_00ff;

@@ -1,0 +1,250 @@
+//! The cluster as the client sees it: bootstrap servers, brokers by node id, one connection
+//! per broker address, and a metadata cache used for partition counts and leader routing.
+
+pub mod metadata;
+
+use crate::config::Config;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::net::{Connection, ConnectionOptions};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::{MetadataRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
+pub use metadata::{BrokerMetadata, Metadata, PartitionMetadata, TopicMetadata};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>;
+
+#[derive(Default)]
+struct State {
+    brokers: HashMap<i32, (String, i32)>,
+    topics: HashMap<String, Arc<TopicMetadata>>,
+    controller_id: i32,
+    cluster_id: Option<String>,
+    last_refresh: Option<Instant>,
+}
+
+/// Shared view of the cluster (one per client instance).
+pub struct Cluster {
+    opts: ConnectionOptions,
+    bootstrap: Mutex<Vec<String>>,
+    state: Mutex<State>,
+    conns: Mutex<HashMap<String, Slot>>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// A cluster view from the client configuration.
+    pub fn new(conf: &Config) -> Arc<Cluster> {
+        let opts = ConnectionOptions {
+            client_id: conf
+                .get_str("client.id")
+                .unwrap_or_else(|| "rdkafka".into()),
+            connect_timeout: Duration::from_millis(
+                conf.get_i64("socket.connection.setup.timeout.ms").max(1) as u64,
+            ),
+            request_timeout: Duration::from_millis(conf.get_i64("socket.timeout.ms").max(1) as u64),
+            max_frame: conf.get_i64("receive.message.max.bytes").max(1000) as usize,
+        };
+        Arc::new(Cluster {
+            opts,
+            bootstrap: Mutex::new(conf.bootstrap_servers()),
+            state: Mutex::new(State {
+                controller_id: -1,
+                ..State::default()
+            }),
+            conns: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Adds bootstrap brokers at run time (`addBrokers`); returns how many were added.
+    pub fn add_brokers(self: &Arc<Self>, list: &str) -> usize {
+        let mut conf = Config::new();
+        if conf.set("metadata.broker.list", list).is_err() {
+            return 0;
+        }
+        let addrs = conf.bootstrap_servers();
+        let mut b = self.bootstrap.lock().unwrap_or_else(|e| e.into_inner());
+        let before = b.len();
+        for a in addrs {
+            if !b.contains(&a) {
+                b.push(a);
+            }
+        }
+        b.len() - before
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Default request timeout (`socket.timeout.ms`).
+    pub fn request_timeout(&self) -> Duration {
+        self.opts.request_timeout
+    }
+
+    /// A connection to `addr`, reusing a live one.
+    ///
+    /// # Errors
+    /// As [`Connection::connect`].
+    pub async fn connect_addr(&self, addr: &str) -> Result<Arc<Connection>> {
+        let slot = {
+            let mut c = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+            c.entry(addr.to_string()).or_default().clone()
+        };
+        let mut g = slot.lock().await;
+        if let Some(c) = g.as_ref() {
+            if !c.is_closed() {
+                return Ok(c.clone());
+            }
+        }
+        let c = Connection::connect(addr, self.opts.clone()).await?;
+        *g = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Address of a broker by node id.
+    pub fn broker_addr(&self, node: i32) -> Option<String> {
+        self.lock()
+            .brokers
+            .get(&node)
+            .map(|(h, p)| format!("{h}:{p}"))
+    }
+
+    /// A connection to broker `node`.
+    ///
+    /// # Errors
+    /// `_UNKNOWN_BROKER` if the node is not in metadata, else as [`Connection::connect`].
+    pub async fn connection(&self, node: i32) -> Result<Arc<Connection>> {
+        let addr = self.broker_addr(node).ok_or_else(|| {
+            KafkaError::with_message(ErrorCode::UNKNOWN_BROKER, format!("Unknown broker {node}"))
+        })?;
+        self.connect_addr(&addr).await
+    }
+
+    /// Any reachable broker: known brokers first, then the bootstrap list.
+    ///
+    /// # Errors
+    /// `_ALL_BROKERS_DOWN` (with the last failure's text) when none answers; `_INVALID_ARG`
+    /// with no brokers configured.
+    pub async fn any_connection(&self) -> Result<(Arc<Connection>, i32)> {
+        let mut cands: Vec<(String, i32)> = {
+            let st = self.lock();
+            let mut v: Vec<_> = st
+                .brokers
+                .iter()
+                .map(|(id, (h, p))| (format!("{h}:{p}"), *id))
+                .collect();
+            v.sort_by_key(|(_, id)| *id);
+            v
+        };
+        let bootstrap = self
+            .bootstrap
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for b in &bootstrap {
+            if !cands.iter().any(|(a, _)| a == b) {
+                cands.push((b.clone(), -1));
+            }
+        }
+        if cands.is_empty() {
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                "No bootstrap brokers configured",
+            ));
+        }
+        // Prefer already-open connections.
+        {
+            let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+            for (a, id) in &cands {
+                if let Some(slot) = conns.get(a) {
+                    if let Ok(g) = slot.try_lock() {
+                        if let Some(c) = g.as_ref().filter(|c| !c.is_closed()) {
+                            return Ok((c.clone(), *id));
+                        }
+                    }
+                }
+            }
+        }
+        let mut last = None;
+        for (a, id) in cands {
+            match self.connect_addr(&a).await {
+                Ok(c) => return Ok((c, id)),
+                Err(e) => last = Some(e),
+            }
+        }
+        let msg = last.map(|e| e.message).unwrap_or_default();
+        Err(KafkaError::with_message(ErrorCode::ALL_BROKERS_DOWN, msg))
+    }
+
+    /// Fetches metadata for `topics` (`None` = all topics) and updates the cache.
+    ///
+    /// # Errors
+    /// Connection and request errors.
+    pub async fn fetch_metadata(
+        &self,
+        topics: Option<&[String]>,
+        auto_create: bool,
+    ) -> Result<Metadata> {
+        let (conn, node) = self.any_connection().await?;
+        let mut req = MetadataRequest::default();
+        req.topics = topics.map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    let mut mt = MetadataRequestTopic::default();
+                    mt.name = Some(TopicName(StrBytes::from_string(t.clone())));
+                    mt
+                })
+                .collect()
+        });
+        req.allow_auto_topic_creation = auto_create;
+        let resp = conn.send(&req, 12).await?;
+        let md = Metadata::from_response(resp, node, conn.addr());
+        let mut st = self.lock();
+        for b in &md.brokers {
+            st.brokers.insert(b.id, (b.host.clone(), b.port));
+        }
+        st.controller_id = md.controller_id;
+        st.cluster_id = md.cluster_id.clone();
+        st.last_refresh = Some(Instant::now());
+        for t in &md.topics {
+            st.topics.insert(t.name.clone(), Arc::new(t.clone()));
+        }
+        Ok(md)
+    }
+
+    /// Cached metadata of a topic.
+    pub fn topic(&self, name: &str) -> Option<Arc<TopicMetadata>> {
+        self.lock().topics.get(name).cloned()
+    }
+
+    /// Names of every cached topic.
+    pub fn cached_topics(&self) -> Vec<String> {
+        self.lock().topics.keys().cloned().collect()
+    }
+
+    /// Leader node of a partition from the cache (`None` when unknown or leaderless).
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
+        let st = self.lock();
+        let t = st.topics.get(topic)?;
+        let p = t.partitions.iter().find(|p| p.id == partition)?;
+        (p.leader >= 0).then_some(p.leader)
+    }
+
+    /// Controller id from the last metadata (-1 unknown).
+    pub fn controller_id(&self) -> i32 {
+        self.lock().controller_id
+    }
+
+    /// Time since the last metadata refresh.
+    pub fn metadata_age(&self) -> Option<Duration> {
+        self.lock().last_refresh.map(|t| t.elapsed())
+    }
+}

@@ -1,0 +1,149 @@
+//! Events for the application: produced by the background runtime, handed out only when the
+//! caller polls (`poll`, `flush`, `consume`, `close`), in the order they happened.
+
+use crate::error::ErrorCode;
+use crate::topic_partition::TopicPartition;
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// The outcome of one produced message.
+#[derive(Debug, Clone)]
+pub struct DeliveryReport {
+    /// Topic name.
+    pub topic: Arc<str>,
+    /// Partition (`-1` if it never got one).
+    pub partition: i32,
+    /// Offset assigned by the broker, `-1` when unknown (error, acks=0).
+    pub offset: i64,
+    /// `NO_ERROR` or the reason it failed.
+    pub err: ErrorCode,
+    /// The opaque given to `produce()`.
+    pub opaque: u64,
+    /// Message timestamp (ms).
+    pub timestamp: i64,
+    /// Key copy, only when the producer was asked to keep payloads for reports.
+    pub key: Option<Bytes>,
+    /// Payload copy, likewise.
+    pub payload: Option<Bytes>,
+    /// Payload length.
+    pub len: usize,
+    /// Headers copy, likewise.
+    pub headers: Vec<(String, Option<Bytes>)>,
+}
+
+/// Something the application sees from a poll point.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// A delivery report (`dr_msg_cb`).
+    Delivery(DeliveryReport),
+    /// An error (`error_cb`): `reason` is librdkafka-style text.
+    Error {
+        /// Code.
+        code: ErrorCode,
+        /// Detail.
+        reason: String,
+        /// The client instance is unusable.
+        fatal: bool,
+    },
+    /// A log line (`log_cb`), syslog levels.
+    Log {
+        /// 0..7.
+        level: i32,
+        /// Facility (`FAIL`, `REQTMOUT` …).
+        facility: String,
+        /// Text.
+        message: String,
+    },
+    /// Statistics JSON (`stats_cb`).
+    Stats(String),
+    /// Group rebalance (`rebalance_cb`): `kind` is `_ASSIGN_PARTITIONS` or `_REVOKE_PARTITIONS`.
+    Rebalance {
+        /// Assign or revoke.
+        kind: ErrorCode,
+        /// The partitions.
+        partitions: Vec<TopicPartition>,
+    },
+    /// Offsets committed (`offset_commit_cb`).
+    OffsetCommit {
+        /// Overall result.
+        err: ErrorCode,
+        /// Partitions with offsets and per-partition errors.
+        partitions: Vec<TopicPartition>,
+    },
+}
+
+/// Bounded queue of events with a blocking wait.
+#[derive(Debug)]
+pub(crate) struct EventQueue {
+    q: Mutex<VecDeque<Event>>,
+    cv: Condvar,
+    /// Limit for non-delivery events (logs, errors, stats); older ones are dropped.
+    cap: usize,
+}
+
+impl EventQueue {
+    pub(crate) fn new(cap: usize) -> Self {
+        EventQueue {
+            q: Mutex::new(VecDeque::new()),
+            cv: Condvar::new(),
+            cap,
+        }
+    }
+
+    pub(crate) fn push(&self, ev: Event) {
+        let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
+        if !matches!(ev, Event::Delivery(_)) && q.len() >= self.cap {
+            if let Some(i) = q
+                .iter()
+                .position(|e| matches!(e, Event::Log { .. } | Event::Stats(_)))
+            {
+                q.remove(i);
+            } else {
+                return;
+            }
+        }
+        q.push_back(ev);
+        drop(q);
+        self.cv.notify_all();
+    }
+
+    pub(crate) fn push_many(&self, evs: impl IntoIterator<Item = Event>) {
+        let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
+        q.extend(evs);
+        drop(q);
+        self.cv.notify_all();
+    }
+
+    /// Takes up to `max` events, waiting up to `timeout` for the first one.
+    pub(crate) fn pop(&self, max: usize, timeout: Duration) -> Vec<Event> {
+        let deadline = Instant::now() + timeout;
+        let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if !q.is_empty() || max == 0 {
+                let n = q.len().min(max);
+                return q.drain(..n).collect();
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Vec::new();
+            }
+            q = self
+                .cv
+                .wait_timeout(q, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Wakes waiters without an event (state changed elsewhere).
+    pub(crate) fn wake(&self) {
+        self.cv.notify_all();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.q.lock().map(|q| q.len()).unwrap_or(0)
+    }
+}

@@ -1,0 +1,311 @@
+//! One TCP connection to one broker: framing, correlation ids, pipelining, timeouts.
+//!
+//! Requests are written under a write lock, each registers a one-shot waiter under its
+//! correlation id first; a reader task routes every response frame to its waiter. Several
+//! requests may be in flight at once (pipelining). A request that gets no answer within its
+//! timeout fails with `_TIMED_OUT`; a connection that breaks fails all waiters with
+//! `_TRANSPORT` and is never reused.
+
+use crate::error::{ErrorCode, KafkaError, Result};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+type Waiter = oneshot::Sender<std::result::Result<Bytes, KafkaError>>;
+
+#[derive(Default)]
+struct Pending {
+    waiters: HashMap<i32, Waiter>,
+    closed: Option<KafkaError>,
+}
+
+/// Connection parameters taken from the client configuration.
+#[derive(Debug, Clone)]
+pub struct ConnectionOptions {
+    /// `client.id`.
+    pub client_id: String,
+    /// `socket.connection.setup.timeout.ms`.
+    pub connect_timeout: Duration,
+    /// `socket.timeout.ms`: default timeout of a request.
+    pub request_timeout: Duration,
+    /// `receive.message.max.bytes`: largest response frame accepted.
+    pub max_frame: usize,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions {
+            client_id: "rdkafka".into(),
+            connect_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(60),
+            max_frame: 100_000_000,
+        }
+    }
+}
+
+/// A connection to one broker (`host:port`).
+pub struct Connection {
+    addr: String,
+    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    pending: Arc<Mutex<Pending>>,
+    next_id: AtomicI32,
+    versions: Mutex<HashMap<i16, (i16, i16)>>,
+    opts: ConnectionOptions,
+    closed: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+fn transport(addr: &str, what: impl std::fmt::Display) -> KafkaError {
+    KafkaError::with_message(ErrorCode::TRANSPORT, format!("{addr}: {what}"))
+}
+
+impl Connection {
+    /// Connects and negotiates API versions.
+    ///
+    /// # Errors
+    /// `_TRANSPORT` when the broker cannot be reached or the handshake fails, `_TIMED_OUT`
+    /// when connecting takes longer than `connect_timeout`.
+    pub async fn connect(addr: &str, opts: ConnectionOptions) -> Result<Arc<Connection>> {
+        let stream =
+            match tokio::time::timeout(opts.connect_timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return Err(transport(addr, format!("Connect failed: {e}"))),
+                Err(_) => {
+                    return Err(KafkaError::with_message(
+                        ErrorCode::TRANSPORT,
+                        format!("{addr}: Connection setup timed out"),
+                    ))
+                }
+            };
+        let _ = stream.set_nodelay(true);
+        let (mut reader, writer) = stream.into_split();
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        let closed = Arc::new(AtomicBool::new(false));
+        let conn = Arc::new(Connection {
+            addr: addr.to_string(),
+            writer: tokio::sync::Mutex::new(writer),
+            pending: pending.clone(),
+            next_id: AtomicI32::new(1),
+            versions: Mutex::new(HashMap::new()),
+            opts: opts.clone(),
+            closed: closed.clone(),
+        });
+        let raddr = addr.to_string();
+        let max_frame = opts.max_frame;
+        tokio::spawn(async move {
+            let err = loop {
+                let size = match reader.read_i32().await {
+                    Ok(s) => s,
+                    Err(e) => break transport(&raddr, format!("Disconnected ({e})")),
+                };
+                if size < 4 || size as usize > max_frame {
+                    break transport(&raddr, format!("Invalid response size {size}"));
+                }
+                let mut buf = BytesMut::zeroed(size as usize);
+                if let Err(e) = reader.read_exact(&mut buf).await {
+                    break transport(&raddr, format!("Disconnected ({e})"));
+                }
+                let body = buf.freeze();
+                let cid = i32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                let waiter = pending.lock().ok().and_then(|mut p| p.waiters.remove(&cid));
+                if let Some(w) = waiter {
+                    let _ = w.send(Ok(body));
+                }
+            };
+            closed.store(true, Ordering::SeqCst);
+            if let Ok(mut p) = pending.lock() {
+                p.closed = Some(err.clone());
+                for (_, w) in p.waiters.drain() {
+                    let _ = w.send(Err(err.clone()));
+                }
+            }
+        });
+        conn.negotiate_versions().await?;
+        Ok(conn)
+    }
+
+    /// The `host:port` this connection goes to.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Whether the connection broke; a closed connection is never reused.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    async fn negotiate_versions(&self) -> Result<()> {
+        let mut req = ApiVersionsRequest::default();
+        req.client_software_name = StrBytes::from_static_str("kafkars");
+        req.client_software_version = StrBytes::from_static_str(crate::VERSION);
+        let mut resp = self
+            .send_versioned(&req, 3, self.opts.connect_timeout)
+            .await;
+        if matches!(&resp, Ok(r) if r.error_code == 35) || resp.is_err() && !self.is_closed() {
+            resp = self
+                .send_versioned(&ApiVersionsRequest::default(), 0, self.opts.connect_timeout)
+                .await;
+        }
+        let resp = resp?;
+        if resp.error_code != 0 {
+            return Err(KafkaError::with_message(
+                ErrorCode::from_kafka(resp.error_code),
+                format!("{}: ApiVersionRequest failed", self.addr),
+            ));
+        }
+        let mut v = self
+            .versions
+            .lock()
+            .map_err(|_| KafkaError::new(ErrorCode::FAIL))?;
+        for k in resp.api_keys {
+            v.insert(k.api_key, (k.min_version, k.max_version));
+        }
+        Ok(())
+    }
+
+    /// Highest version of `R` both sides support, capped at `cap`.
+    ///
+    /// # Errors
+    /// `_UNSUPPORTED_FEATURE` when the broker does not support the API in that range.
+    pub fn version<R: Request>(&self, cap: i16) -> Result<i16> {
+        let theirs = self
+            .versions
+            .lock()
+            .ok()
+            .and_then(|v| v.get(&R::KEY).copied());
+        let (bmin, bmax) = theirs.unwrap_or((-1, -1));
+        let max = bmax.min(cap).min(R::VERSIONS.max);
+        let min = bmin.max(R::VERSIONS.min);
+        if theirs.is_none() || max < min {
+            return Err(KafkaError::with_message(
+                ErrorCode::UNSUPPORTED_FEATURE,
+                format!("{}: broker does not support API key {}", self.addr, R::KEY),
+            ));
+        }
+        Ok(max)
+    }
+
+    fn frame<R: Request>(&self, req: &R, version: i16, cid: i32) -> Result<Bytes> {
+        let key = ApiKey::try_from(R::KEY).map_err(|_| KafkaError::new(ErrorCode::INVALID_ARG))?;
+        let mut header = RequestHeader::default();
+        header.request_api_key = R::KEY;
+        header.request_api_version = version;
+        header.correlation_id = cid;
+        header.client_id = Some(StrBytes::from_string(self.opts.client_id.clone()));
+        let mut buf = BytesMut::with_capacity(64);
+        buf.put_i32(0);
+        let enc = |e: anyhow::Error| {
+            KafkaError::with_message(ErrorCode::INVALID_ARG, format!("encode: {e}"))
+        };
+        header
+            .encode(&mut buf, key.request_header_version(version))
+            .map_err(enc)?;
+        req.encode(&mut buf, version).map_err(enc)?;
+        let len = (buf.len() - 4) as i32;
+        buf[0..4].copy_from_slice(&len.to_be_bytes());
+        Ok(buf.freeze())
+    }
+
+    async fn write(&self, frame: &[u8]) -> Result<()> {
+        let mut w = self.writer.lock().await;
+        if let Err(e) = w.write_all(frame).await {
+            self.closed.store(true, Ordering::SeqCst);
+            return Err(transport(&self.addr, format!("Send failed: {e}")));
+        }
+        Ok(())
+    }
+
+    /// Sends `req` at `version` and waits for its response, at most `timeout`.
+    ///
+    /// # Errors
+    /// `_TRANSPORT` if the connection breaks, `_TIMED_OUT` after `timeout`, `_BAD_MSG` when the
+    /// response does not decode.
+    pub async fn send_versioned<R: Request>(
+        &self,
+        req: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<R::Response> {
+        let cid = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = self.frame(req, version, cid)?;
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut p = self
+                .pending
+                .lock()
+                .map_err(|_| KafkaError::new(ErrorCode::FAIL))?;
+            if let Some(e) = &p.closed {
+                return Err(e.clone());
+            }
+            p.waiters.insert(cid, tx);
+        }
+        if let Err(e) = self.write(&frame).await {
+            if let Ok(mut p) = self.pending.lock() {
+                p.waiters.remove(&cid);
+            }
+            return Err(e);
+        }
+        let body = match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(r)) => r?,
+            Ok(Err(_)) => return Err(transport(&self.addr, "Disconnected")),
+            Err(_) => {
+                if let Ok(mut p) = self.pending.lock() {
+                    p.waiters.remove(&cid);
+                }
+                return Err(KafkaError::with_message(
+                    ErrorCode::TIMED_OUT,
+                    format!(
+                        "{}: request timed out after {} ms",
+                        self.addr,
+                        timeout.as_millis()
+                    ),
+                ));
+            }
+        };
+        decode_response::<R>(body, version)
+    }
+
+    /// Sends `req` at the best common version (capped at `cap`) with the default timeout.
+    ///
+    /// # Errors
+    /// As [`Connection::send_versioned`], plus `_UNSUPPORTED_FEATURE`.
+    pub async fn send<R: Request>(&self, req: &R, cap: i16) -> Result<R::Response> {
+        let v = self.version::<R>(cap)?;
+        self.send_versioned(req, v, self.opts.request_timeout).await
+    }
+
+    /// Sends a request the broker does not answer (Produce with acks=0).
+    ///
+    /// # Errors
+    /// `_TRANSPORT` if writing fails.
+    pub async fn send_no_response<R: Request>(&self, req: &R, version: i16) -> Result<()> {
+        let cid = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = self.frame(req, version, cid)?;
+        self.write(&frame).await
+    }
+}
+
+fn decode_response<R: Request>(mut body: Bytes, version: i16) -> Result<R::Response> {
+    let key = ApiKey::try_from(R::KEY).map_err(|_| KafkaError::new(ErrorCode::BAD_MSG))?;
+    let bad =
+        |e: anyhow::Error| KafkaError::with_message(ErrorCode::BAD_MSG, format!("decode: {e}"));
+    ResponseHeader::decode(&mut body, key.response_header_version(version)).map_err(bad)?;
+    let resp = R::Response::decode(&mut body, version).map_err(bad)?;
+    let _ = body.remaining();
+    Ok(resp)
+}
