@@ -57,6 +57,7 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
         })();
         match outcome {
             Ok(()) => {
+                result.error_message = None;
                 result.num_partitions = partitions;
                 result.replication_factor = 1;
                 result.configs = Some(Vec::new());

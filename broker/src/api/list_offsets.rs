@@ -24,7 +24,7 @@ pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffset
                 .with_partition_index(p.partition_index)
                 .with_timestamp(-1)
                 .with_offset(-1)
-                .with_leader_epoch(0);
+                .with_leader_epoch(if ctx.version >= 4 { 0 } else { -1 });
             let Some(partition) = topic.as_ref().and_then(|t| t.partition(p.partition_index)) else {
                 r.error_code = error_code::UNKNOWN_TOPIC_OR_PARTITION;
                 r.leader_epoch = -1;
