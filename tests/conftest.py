@@ -535,3 +535,20 @@ def create_topic(bootstrap: str, name: str, partitions: int = 1, timeout: float 
                 and all(p.leader >= 0 for p in t.partitions.values()))
 
     wait_until(ready, timeout, f"metadata for topic {name} with {partitions} partitions")
+
+
+# --------------------------------------------------------------------------------------------
+# On failure, show the tail of every broker log the test used
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" or not rep.failed:
+        return
+    for name in ("kafkars_broker", "shared_kafkars", "any_broker", "apache_kafka"):
+        broker = getattr(item, "funcargs", {}).get(name)
+        if broker is not None and hasattr(broker, "log_text"):
+            rep.sections.append((f"{name} log tail ({broker!r})", broker.log_text()))
