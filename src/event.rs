@@ -31,6 +31,8 @@ pub struct DeliveryReport {
     pub len: usize,
     /// Headers copy, likewise.
     pub headers: Vec<(String, Option<Bytes>)>,
+    /// Bytes this message counted against the queue limit.
+    pub(crate) acct: usize,
 }
 
 /// Something the application sees from a poll point.

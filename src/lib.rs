@@ -8,6 +8,7 @@
 //! - [`config`]: `Config`/`TopicConfig` with librdkafka's property table and validation.
 //! - [`partitioner`]: consistent_random (default), murmur2, fnv1a and friends.
 
+pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod error;
@@ -15,13 +16,16 @@ mod error_table;
 pub mod event;
 pub mod net;
 pub mod partitioner;
+pub mod producer;
 pub mod runtime;
 pub mod topic_partition;
 
 pub use config::{Config, ConfigError, TopicConfig};
 pub use error::{ErrorCode, KafkaError};
 pub use event::{DeliveryReport, Event};
+pub use client::Client;
 pub use partitioner::Partitioner;
+pub use producer::Producer;
 pub use topic_partition::TopicPartition;
 
 /// The librdkafka version whose behaviour this crate follows (`RD_KAFKA_VERSION`).

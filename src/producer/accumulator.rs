@@ -1,0 +1,242 @@
+//! Per-partition batches: `produce()` encodes each record straight into its partition's open
+//! batch; full batches wait in `ready` for the sender.
+//!
+//! One mutex guards the whole accumulator: the caller's thread holds it for one record
+//! encode, the sender for a scan. No `.await` happens under it.
+
+use crate::net::records::{encode_record, record_size, HeaderRef};
+use crate::partitioner::{random_partition, Partitioner};
+use bytes::{Bytes, BytesMut};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What a delivery report needs from one message.
+#[derive(Debug)]
+pub(crate) struct MsgMeta {
+    pub opaque: u64,
+    pub timestamp: i64,
+    /// Bytes counted against `queue.buffering.max.kbytes`.
+    pub size: usize,
+    pub len: usize,
+    pub copy: Option<Box<MsgCopy>>,
+}
+
+/// Copies of key, payload and headers, kept only when reports must carry them.
+#[derive(Debug)]
+pub(crate) struct MsgCopy {
+    pub key: Option<Bytes>,
+    pub payload: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+}
+
+/// A batch being filled.
+#[derive(Debug)]
+pub(crate) struct OpenBatch {
+    pub records: BytesMut,
+    pub base_ts: i64,
+    pub max_ts: i64,
+    pub created: Instant,
+    pub msgs: Vec<MsgMeta>,
+}
+
+/// A closed batch, waiting for or coming back from the broker.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub records: Bytes,
+    pub base_ts: i64,
+    pub max_ts: i64,
+    pub created: Instant,
+    pub msgs: Vec<MsgMeta>,
+    pub base_seq: i32,
+    /// Wire form once built (kept for retries so sequence numbers stay the same).
+    pub wire: Option<Bytes>,
+    pub attempts: u32,
+}
+
+impl OpenBatch {
+    fn close(self, topic: &Arc<str>, partition: i32) -> Batch {
+        Batch {
+            topic: topic.clone(),
+            partition,
+            records: self.records.freeze(),
+            base_ts: self.base_ts,
+            max_ts: self.max_ts,
+            created: self.created,
+            msgs: self.msgs,
+            base_seq: -1,
+            wire: None,
+            attempts: 0,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct PartQueue {
+    pub open: Option<OpenBatch>,
+    pub ready: VecDeque<Batch>,
+    pub in_flight: bool,
+    pub next_seq: i32,
+    pub backoff_until: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub(crate) struct TopicQueue {
+    pub name: Arc<str>,
+    pub parts: Vec<PartQueue>,
+    pub partitioner: Partitioner,
+    sticky: Option<(i32, Instant)>,
+}
+
+/// A message produced before its topic's partition count was known.
+#[derive(Debug)]
+pub(crate) struct UaMessage {
+    pub topic: String,
+    pub partition: i32,
+    pub key: Option<Bytes>,
+    pub payload: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+    pub meta: MsgMeta,
+    pub enqueued: Instant,
+}
+
+/// Batch limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub batch_size: usize,
+    pub batch_num: usize,
+    pub sticky_linger: Duration,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Accumulator {
+    pub topics: HashMap<String, TopicQueue>,
+    pub ua: VecDeque<UaMessage>,
+    pub flushing: usize,
+    /// Per-topic partitioners set through a topic configuration.
+    pub partitioners: HashMap<String, Partitioner>,
+}
+
+/// Outcome of an append.
+pub(crate) enum Appended {
+    /// Appended; `true` when the sender should look now (a batch filled up or started).
+    Ok(bool),
+    /// The partition does not exist.
+    UnknownPartition,
+}
+
+impl Accumulator {
+    /// Creates or grows a topic's queues to `count` partitions.
+    pub fn ensure_topic(&mut self, topic: &str, count: usize, default: Partitioner) {
+        let partitioner = self.partitioners.get(topic).copied().unwrap_or(default);
+        let tq = self.topics.entry(topic.to_string()).or_insert_with(|| TopicQueue {
+            name: Arc::from(topic),
+            parts: Vec::new(),
+            partitioner,
+            sticky: None,
+        });
+        while tq.parts.len() < count {
+            tq.parts.push(PartQueue::default());
+        }
+    }
+
+    /// Appends a record to its partition's open batch. The topic must exist.
+    #[allow(clippy::too_many_arguments)]
+    pub fn append(
+        tq: &mut TopicQueue,
+        partition: i32,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: &[HeaderRef<'_>],
+        meta: MsgMeta,
+        limits: &Limits,
+    ) -> Appended {
+        let cnt = tq.parts.len() as i32;
+        let p = if partition >= 0 {
+            if partition >= cnt {
+                return Appended::UnknownPartition;
+            }
+            partition
+        } else {
+            match tq.partitioner.key_partition(key, cnt) {
+                Some(p) => p,
+                None if limits.sticky_linger.is_zero() => random_partition(cnt),
+                None => match tq.sticky {
+                    Some((p, at)) if at.elapsed() < limits.sticky_linger && p < cnt => p,
+                    _ => {
+                        let p = random_partition(cnt);
+                        tq.sticky = Some((p, Instant::now()));
+                        p
+                    }
+                },
+            }
+        };
+        let name = tq.name.clone();
+        let pq = &mut tq.parts[p as usize];
+        let mut wake = false;
+        if let Some(open) = &pq.open {
+            let sz = record_size(meta.timestamp - open.base_ts, open.msgs.len() as i32, key, payload, headers);
+            if open.msgs.len() >= limits.batch_num || open.records.len() + sz + 61 > limits.batch_size {
+                if let Some(open) = pq.open.take() {
+                    pq.ready.push_back(open.close(&name, p));
+                }
+                wake = true;
+            }
+        }
+        let open = pq.open.get_or_insert_with(|| {
+            wake = true;
+            OpenBatch {
+                records: BytesMut::with_capacity(limits.batch_size.min(16 * 1024)),
+                base_ts: meta.timestamp,
+                max_ts: meta.timestamp,
+                created: Instant::now(),
+                msgs: Vec::new(),
+            }
+        });
+        encode_record(
+            &mut open.records,
+            meta.timestamp - open.base_ts,
+            open.msgs.len() as i32,
+            key,
+            payload,
+            headers,
+        );
+        open.max_ts = open.max_ts.max(meta.timestamp);
+        open.msgs.push(meta);
+        Appended::Ok(wake)
+    }
+
+    /// Closes open batches that lingered long enough (or all when flushing) and returns the
+    /// earliest moment another one will be due.
+    pub fn close_due(&mut self, linger: Duration, now: Instant) -> Option<Instant> {
+        let all = self.flushing > 0;
+        let mut next: Option<Instant> = None;
+        for tq in self.topics.values_mut() {
+            let name = tq.name.clone();
+            for (i, pq) in tq.parts.iter_mut().enumerate() {
+                if let Some(open) = &pq.open {
+                    let due = open.created + linger;
+                    if all || due <= now {
+                        if let Some(open) = pq.open.take() {
+                            pq.ready.push_back(open.close(&name, i as i32));
+                        }
+                    } else {
+                        next = Some(next.map_or(due, |n| n.min(due)));
+                    }
+                }
+            }
+        }
+        next
+    }
+
+    /// Whether nothing is queued (open, ready, or unassigned).
+    pub fn is_empty(&self) -> bool {
+        self.ua.is_empty()
+            && self
+                .topics
+                .values()
+                .all(|t| t.parts.iter().all(|p| p.open.is_none() && p.ready.is_empty()))
+    }
+}
