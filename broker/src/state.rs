@@ -29,6 +29,8 @@ pub struct BrokerState {
     /// Persisted in `<data>/meta.properties`.
     pub cluster_id: String,
     pub topics: TopicRegistry,
+    /// Consumer groups and committed offsets.
+    pub groups: Arc<crate::group::GroupCoordinator>,
     /// Cancelled when the broker shuts down; long-polls end early on it.
     pub shutdown: CancellationToken,
     topic_deleted_hooks: Mutex<Vec<TopicDeletedHook>>,
@@ -58,6 +60,14 @@ impl BrokerState {
     ) -> Result<Self, TopicError> {
         let topics = TopicRegistry::open(&config.data_dir, config.log.clone())?;
         let cluster_id = load_cluster_id(&config)?;
+        let groups = crate::group::GroupCoordinator::open(&config.data_dir, (&config.group).into())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let hook_groups = Arc::downgrade(&groups);
+        let hooks: Vec<TopicDeletedHook> = vec![Box::new(move |name: &str, _id: Uuid| {
+            if let Some(g) = hook_groups.upgrade() {
+                g.forget_topic(name);
+            }
+        })];
         Ok(BrokerState {
             node_id: config.node_id,
             config,
@@ -65,8 +75,9 @@ impl BrokerState {
             advertised_port,
             cluster_id,
             topics,
+            groups,
             shutdown,
-            topic_deleted_hooks: Mutex::new(Vec::new()),
+            topic_deleted_hooks: Mutex::new(hooks),
             // Unique across restarts without persisting: milliseconds since 2020 << 8.
             next_producer_id: AtomicI64::new(((now_ms() - 1_577_836_800_000).max(0)) << 8),
         })

@@ -10,14 +10,25 @@
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
+pub mod describe_groups;
 pub mod fetch;
+pub mod find_coordinator;
+pub mod heartbeat;
 pub mod init_producer_id;
+pub mod join_group;
+pub mod leave_group;
+pub mod list_groups;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_delete;
+pub mod offset_fetch;
 pub mod produce;
+pub mod sync_group;
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -43,6 +54,17 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 6),
     (ApiKey::InitProducerId, 0, 5),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DescribeCluster, 0, 1),
@@ -173,6 +195,17 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
         ApiKey::InitProducerId => {
             reply(ctx, &init_producer_id::handle(ctx, decode(ctx, b)?).await)
         }
+        ApiKey::FindCoordinator => reply(ctx, &find_coordinator::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::JoinGroup => reply(ctx, &join_group::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::SyncGroup => reply(ctx, &sync_group::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::Heartbeat => reply(ctx, &heartbeat::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::LeaveGroup => reply(ctx, &leave_group::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::OffsetCommit => reply(ctx, &offset_commit::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::OffsetFetch => reply(ctx, &offset_fetch::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::OffsetDelete => reply(ctx, &offset_delete::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::DescribeGroups => reply(ctx, &describe_groups::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::ListGroups => reply(ctx, &list_groups::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::DeleteGroups => reply(ctx, &delete_groups::handle(ctx, decode(ctx, b)?).await),
         key => Err(RequestError::UnknownApiKey(key as i16)),
     }
 }

@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Notify;
@@ -87,6 +88,8 @@ pub struct GroupCoordinator {
     groups: Mutex<HashMap<String, ClassicGroup>>,
     offsets: OffsetStore,
     wake: Notify,
+    timers_started: AtomicBool,
+    me: Weak<GroupCoordinator>,
 }
 
 fn now() -> Instant {
@@ -117,11 +120,13 @@ impl GroupCoordinator {
                 )
             })
             .collect();
-        Ok(Arc::new(GroupCoordinator {
+        Ok(Arc::new_cyclic(|me| GroupCoordinator {
             config,
             groups: Mutex::new(groups),
             offsets,
             wake: Notify::new(),
+            timers_started: AtomicBool::new(false),
+            me: me.clone(),
         }))
     }
 
@@ -133,23 +138,54 @@ impl GroupCoordinator {
         self.groups.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Start the task that expires sessions and ends rebalances on time. Needs a tokio runtime.
-    pub fn spawn_timers(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let this = Arc::clone(self);
+    /// Start (once) the task that expires sessions and ends rebalances on time; requests
+    /// call this themselves, so the server need not. Needs a tokio runtime. The task ends when
+    /// the coordinator is dropped.
+    pub fn spawn_timers(&self) {
+        if self.timers_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let me = self.me.clone();
         tokio::spawn(async move {
             loop {
+                let Some(this) = me.upgrade() else { return };
                 let now = now();
                 // Bounded sleep: a missed wake-up costs at most a second of lateness.
-                let next = this
-                    .tick(now)
-                    .unwrap_or(now + Duration::from_secs(1))
-                    .min(now + Duration::from_secs(1));
+                let cap = now + Duration::from_secs(1);
+                let next = this.tick(now).unwrap_or(cap).min(cap);
                 tokio::select! {
                     _ = tokio::time::sleep_until(next.into()) => {}
                     _ = this.wake.notified() => {}
                 }
             }
-        })
+        });
+    }
+
+    /// Forget a deleted topic's offsets without waiting (for the broker's synchronous
+    /// topic-deletion hook). Outside a tokio runtime it waits for the write instead.
+    pub fn forget_topic(&self, topic: &str) {
+        let (offsets, topic) = (self.offsets.clone(), topic.to_owned());
+        let work = async move {
+            if let Err(e) = offsets
+                .apply(vec![OffsetOp::DeleteTopic {
+                    topic: topic.clone(),
+                }])
+                .await
+            {
+                tracing::error!(topic, error = %e, "dropping offsets of a deleted topic failed");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(work);
+            }
+            Err(_) => match tokio::runtime::Builder::new_current_thread().build() {
+                Ok(rt) => rt.block_on(work),
+                Err(e) => {
+                    tracing::error!(error = %e, "no runtime to drop offsets of a deleted topic")
+                }
+            },
+        }
     }
 
     /// Apply every passed deadline in every group; return the earliest next deadline.
@@ -180,6 +216,7 @@ impl GroupCoordinator {
                 member_id,
             );
         }
+        self.spawn_timers();
         let outcome = {
             let mut groups = self.lock();
             if !groups.contains_key(group_id) && !member_id.is_unknown() {

@@ -220,7 +220,6 @@ async fn two_concurrent_joiners_land_in_one_generation() {
         ..GroupConfig::default()
     };
     let c = GroupCoordinator::open(dir.path(), cfg).unwrap();
-    let timers = c.spawn_timers();
     let first_a = c.join("g", params(&MemberId::default())).await;
     let first_b = c.join("g", params(&MemberId::default())).await;
     let (ra, rb) = tokio::time::timeout(Duration::from_secs(5), async {
@@ -233,5 +232,4 @@ async fn two_concurrent_joiners_land_in_one_generation() {
     .expect("the timer completes the rebalance after the initial delay");
     assert_eq!((ra.generation_id, rb.generation_id), (1, 1));
     assert_eq!(ra.leader_id, rb.leader_id);
-    timers.abort();
 }
