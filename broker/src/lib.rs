@@ -14,11 +14,13 @@
 //! - `topics` — the topic registry: names, ids, partitions, per-partition log + notifier.
 //! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
 //! - `group/` — the consumer group coordinator.
+//! - `alloc` — the process allocator that keeps hostile element counts from aborting.
 //!
 //! A request's path: `server` accepts → `connection::serve` reads a frame →
 //! `api::handle_frame` decodes the header → `api::<name>::handle` (using `topics` and `log`)
 //! → the response goes back through `connection::write_parts`.
 
+pub mod alloc;
 pub mod api;
 pub mod config;
 pub mod connection;
@@ -27,6 +29,10 @@ pub mod log;
 pub mod server;
 pub mod state;
 pub mod topics;
+
+/// Large wire-claimed capacities must not abort the broker; see [`alloc`].
+#[global_allocator]
+static GLOBAL: alloc::GuardedAlloc = alloc::GuardedAlloc;
 
 pub use config::{BrokerConfig, ConfigError};
 pub use server::{Server, ServerError};

@@ -1,0 +1,159 @@
+//! A broker started in-process on 127.0.0.1:0, and a raw-socket Kafka client for tests.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
+use kafkars_broker::{BrokerConfig, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// Every test step is bounded by this.
+pub const STEP: Duration = Duration::from_secs(10);
+
+pub struct TestBroker {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub task: tokio::task::JoinHandle<()>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestBroker {
+    pub async fn start() -> TestBroker {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut BrokerConfig)) -> TestBroker {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = BrokerConfig::default();
+        config.listen = "127.0.0.1:0".into();
+        config.data_dir = dir.path().to_path_buf();
+        config.socket_request_max_bytes = 1024 * 1024;
+        tweak(&mut config);
+        let server = Server::bind(config).await.unwrap();
+        let addr = server.local_addr();
+        let shutdown = server.shutdown_token();
+        let task = tokio::spawn(server.run());
+        TestBroker { addr, shutdown, task, dir }
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(self.addr).await
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(STEP, self.task).await.unwrap().unwrap();
+    }
+}
+
+pub struct Client {
+    pub stream: TcpStream,
+    next_correlation: i32,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let stream = tokio::time::timeout(STEP, TcpStream::connect(addr)).await.unwrap().unwrap();
+        Client { stream, next_correlation: 1 }
+    }
+
+    /// Encodes a request frame (size prefix included).
+    pub fn frame<R: Request>(&mut self, version: i16, req: &R) -> (i32, Bytes) {
+        let correlation = self.next_correlation;
+        self.next_correlation += 1;
+        let mut buf = BytesMut::new();
+        buf.put_i32(0);
+        RequestHeader::default()
+            .with_request_api_key(R::KEY)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation)
+            .with_client_id(Some(StrBytes::from_static_str("raw-test")))
+            .encode(&mut buf, R::header_version(version))
+            .unwrap();
+        req.encode(&mut buf, version).unwrap();
+        let size = (buf.len() - 4) as i32;
+        buf[..4].copy_from_slice(&size.to_be_bytes());
+        (correlation, buf.freeze())
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    /// Reads one response frame; `None` if the broker closed the connection.
+    pub async fn read_frame(&mut self) -> Option<Bytes> {
+        let mut size = [0u8; 4];
+        match tokio::time::timeout(STEP, self.stream.read_exact(&mut size)).await.expect("response in time") {
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+        let size = i32::from_be_bytes(size) as usize;
+        let mut body = vec![0u8; size];
+        tokio::time::timeout(STEP, self.stream.read_exact(&mut body)).await.unwrap().ok()?;
+        Some(Bytes::from(body))
+    }
+
+    /// Decodes a response frame of request type `R`.
+    pub fn decode<R: Request>(version: i16, mut frame: Bytes) -> (i32, R::Response) {
+        let header = ResponseHeader::decode(&mut frame, R::Response::header_version(version)).unwrap();
+        let body = R::Response::decode(&mut frame, version).unwrap();
+        assert!(!frame.has_remaining(), "trailing bytes in response");
+        (header.correlation_id, body)
+    }
+
+    /// Sends a request and reads its response.
+    pub async fn call<R: Request>(&mut self, version: i16, req: &R) -> R::Response {
+        let (correlation, frame) = self.frame(version, req);
+        self.send_raw(&frame).await;
+        let resp = self.read_frame().await.expect("broker answered");
+        let (got, body) = Self::decode::<R>(version, resp);
+        assert_eq!(got, correlation);
+        body
+    }
+
+    /// True once the broker has closed this connection (EOF or reset), within [`STEP`].
+    pub async fn closed_by_broker(&mut self) -> bool {
+        let mut buf = [0u8; 1024];
+        loop {
+            match tokio::time::timeout(STEP, self.stream.read(&mut buf)).await {
+                Err(_) => return false,
+                Ok(Ok(0)) | Ok(Err(_)) => return true,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+/// One uncompressed v2 batch of the given values.
+pub fn batch(values: &[&str], compression: Compression) -> Bytes {
+    let records: Vec<Record> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            sequence: -1,
+            timestamp: 1_700_000_000_000 + i as i64,
+            key: None,
+            value: Some(Bytes::copy_from_slice(v.as_bytes())),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression }).unwrap();
+    buf.freeze()
+}
