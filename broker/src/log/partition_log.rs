@@ -102,7 +102,7 @@ pub struct PartitionLog {
     dir: PathBuf,
     config: LogConfig,
     /// Never empty once opened; the last one is the active segment.
-    segments: BTreeMap<i64, Segment>,
+    pub(super) segments: BTreeMap<i64, Segment>,
     /// Records appended since the last fsync (`log.flush.interval.messages`).
     unflushed_messages: u64,
     /// When the last fsync happened (`log.flush.interval.ms`).
@@ -204,7 +204,7 @@ impl PartitionLog {
         Ok(log)
     }
 
-    fn active(&self) -> &Segment {
+    pub(super) fn active(&self) -> &Segment {
         self.segments
             .values()
             .next_back()
@@ -540,14 +540,17 @@ impl Drop for PartitionLog {
 }
 
 #[cfg(test)]
-mod tests {
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Helpers shared by the log tests: a small config, and reading a fetched slice back.
     use std::os::unix::fs::FileExt;
+    use std::path::Path;
 
-    use super::super::batch::test_support::{batch, batch_of};
+    use super::super::batch::test_support::batch_of;
     use super::super::batch::BatchHeader;
-    use super::*;
+    use super::{FetchSlice, LogConfig, PartitionLog};
 
-    fn small_config() -> LogConfig {
+    pub(crate) fn small_config() -> LogConfig {
         LogConfig {
             index_interval_bytes: 256,
             max_index_bytes: 4096,
@@ -555,14 +558,14 @@ mod tests {
         }
     }
 
-    fn bytes_of(slice: &FetchSlice) -> Vec<u8> {
+    pub(crate) fn bytes_of(slice: &FetchSlice) -> Vec<u8> {
         let mut buf = vec![0u8; slice.len as usize];
         slice.file.read_exact_at(&mut buf, slice.position).unwrap();
         buf
     }
 
     /// The (base offset, record count) of each batch in a fetched slice.
-    fn batches_in(bytes: &[u8]) -> Vec<(i64, i32)> {
+    pub(crate) fn batches_in(bytes: &[u8]) -> Vec<(i64, i32)> {
         let mut out = Vec::new();
         let mut at = 0;
         while at < bytes.len() {
@@ -574,14 +577,14 @@ mod tests {
         out
     }
 
-    fn append_n(log: &mut PartitionLog, batches: usize, records: usize, ts: i64) {
+    pub(crate) fn append_n(log: &mut PartitionLog, batches: usize, records: usize, ts: i64) {
         for i in 0..batches {
             let mut b = batch_of(records, 50, ts + i as i64);
             log.append(&mut b, ts + i as i64).unwrap();
         }
     }
 
-    fn file_names(dir: &Path) -> Vec<String> {
+    pub(crate) fn file_names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -589,6 +592,18 @@ mod tests {
         v.sort();
         v
     }
+
+    /// Simulates `kill -9`: the log is never dropped, so nothing is trimmed or flushed by us.
+    pub(crate) fn crash(log: PartitionLog) {
+        std::mem::forget(log);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::batch::test_support::{batch, batch_of};
+    use super::test_support::*;
+    use super::*;
 
     #[test]
     fn append_and_read_round_trip() {
@@ -800,253 +815,6 @@ mod tests {
         let s = log.read(0, u32::MAX).unwrap();
         assert_eq!(batches_in(&bytes_of(&s)).len(), 51);
     }
-
-    /// Simulates `kill -9`: the log is never dropped, so nothing is trimmed or flushed by us.
-    fn crash(log: PartitionLog) {
-        std::mem::forget(log);
-    }
-
-    #[test]
-    fn recovers_a_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t-0");
-        let mut log = PartitionLog::open(path.clone(), small_config()).unwrap();
-        append_n(&mut log, 40, 3, 0);
-        let size = log.size_bytes();
-        crash(log);
-        let file = segment_paths(&path, 0).0;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_len(size - 7)
-            .unwrap();
-        let mut log = PartitionLog::open(path.clone(), small_config()).unwrap();
-        assert_eq!(log.log_end_offset(), 117, "the torn last batch is gone");
-        assert_eq!(std::fs::metadata(&file).unwrap().len(), log.size_bytes());
-        assert_eq!(
-            log.append(&mut batch(&[b"x"], 5), 5).unwrap().base_offset,
-            117
-        );
-        assert_eq!(
-            batches_in(&bytes_of(&log.read(110, u32::MAX).unwrap())).last(),
-            Some(&(117, 1))
-        );
-    }
-
-    #[test]
-    fn recovers_a_corrupt_byte_in_the_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t-0");
-        let mut log = PartitionLog::open(path.clone(), small_config()).unwrap();
-        append_n(&mut log, 40, 3, 0);
-        let s = log.read(114, 1).unwrap();
-        let (position, len) = (s.position, s.len as u64);
-        crash(log);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(segment_paths(&path, 0).0)
-            .unwrap();
-        let mut byte = [0u8; 1];
-        file.read_exact_at(&mut byte, position + len - 3).unwrap();
-        file.write_all_at(&[byte[0] ^ 0x40], position + len - 3)
-            .unwrap();
-        let log = PartitionLog::open(path, small_config()).unwrap();
-        assert_eq!(
-            log.log_end_offset(),
-            114,
-            "cut at the batch with the bad CRC"
-        );
-        assert_eq!(log.size_bytes(), position);
-        assert_eq!(
-            batches_in(&bytes_of(&log.read(0, u32::MAX).unwrap())).len(),
-            38
-        );
-    }
-
-    #[test]
-    fn garbage_after_the_last_batch_is_cut() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t-0");
-        let mut log = PartitionLog::open(path.clone(), small_config()).unwrap();
-        append_n(&mut log, 10, 1, 0);
-        let size = log.size_bytes();
-        crash(log);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(segment_paths(&path, 0).0)
-            .unwrap();
-        // A plausible header claiming a huge batch: must not be believed or allocated.
-        let mut fake = batch(&[b"zz"], 0);
-        fake[8..12].copy_from_slice(&i32::MAX.to_be_bytes());
-        file.write_all_at(&fake, size).unwrap();
-        let log = PartitionLog::open(path, small_config()).unwrap();
-        assert_eq!((log.log_end_offset(), log.size_bytes()), (10, size));
-    }
-
-    #[test]
-    fn missing_indexes_are_rebuilt() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t-0");
-        let config = LogConfig {
-            segment_bytes: 10_000,
-            ..small_config()
-        };
-        {
-            let mut log = PartitionLog::open(path.clone(), config.clone()).unwrap();
-            append_n(&mut log, 300, 2, 1_000);
-        }
-        let bases: Vec<i64> = {
-            let log = PartitionLog::open(path.clone(), config.clone()).unwrap();
-            log.segments.keys().copied().collect()
-        };
-        let closed = segment_paths(&path, bases[0]);
-        let active = segment_paths(&path, *bases.last().unwrap());
-        let closed_index_len = std::fs::metadata(&closed.1).unwrap().len();
-        for p in [&closed.1, &closed.2, &active.1, &active.2] {
-            std::fs::remove_file(p).unwrap();
-        }
-        let log = PartitionLog::open(path.clone(), config).unwrap();
-        assert_eq!(log.log_end_offset(), 600);
-        assert_eq!(
-            std::fs::metadata(&closed.1).unwrap().len(),
-            closed_index_len,
-            "same entries as before"
-        );
-        assert!(log.segments.values().next().unwrap().offset_index.entries() > 0);
-        assert!(
-            log.segments
-                .values()
-                .next_back()
-                .unwrap()
-                .offset_index
-                .entries()
-                > 0
-        );
-        for offset in (0..600).step_by(13) {
-            assert_eq!(
-                batches_in(&bytes_of(&log.read(offset, 1).unwrap()))[0].0,
-                offset / 2 * 2
-            );
-        }
-        assert_eq!(
-            log.offset_for_timestamp(1_000 + 1 + 250).unwrap(),
-            Some((500, 1_251))
-        );
-        assert_eq!(log.max_timestamp(), Some((1_000 + 1 + 299, 599)));
-    }
-
-    #[test]
-    fn an_index_that_disagrees_is_rebuilt() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t-0");
-        let mut log = PartitionLog::open(path.clone(), small_config()).unwrap();
-        append_n(&mut log, 100, 2, 0);
-        let entries = log.active().offset_index.entries() as u64;
-        assert!(entries > 2);
-        crash(log);
-        // Point the last entry one byte into its batch.
-        let index = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(segment_paths(&path, 0).1)
-            .unwrap();
-        let mut e = [0u8; 4];
-        index.read_exact_at(&mut e, (entries - 1) * 8 + 4).unwrap();
-        index
-            .write_all_at(
-                &(u32::from_be_bytes(e) + 1).to_be_bytes(),
-                (entries - 1) * 8 + 4,
-            )
-            .unwrap();
-        let log = PartitionLog::open(path, small_config()).unwrap();
-        assert_eq!(log.log_end_offset(), 200);
-        for offset in (0..200).step_by(3) {
-            assert_eq!(
-                batches_in(&bytes_of(&log.read(offset, 1).unwrap()))[0].0,
-                offset / 2 * 2
-            );
-        }
-    }
-
-    #[test]
-    fn retention_by_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = LogConfig {
-            segment_bytes: 1000,
-            retention_ms: Some(10_000),
-            ..small_config()
-        };
-        let mut log = PartitionLog::open(dir.path().join("t-0"), config).unwrap();
-        append_n(&mut log, 30, 1, 100_000);
-        append_n(&mut log, 30, 1, 200_000);
-        let segments = log.segment_count();
-        assert_eq!(
-            log.enforce_retention(100_100).unwrap(),
-            0,
-            "nothing expired yet"
-        );
-        let deleted = log.enforce_retention(200_000 + 9_000).unwrap();
-        assert!(deleted > 0 && deleted < segments);
-        let start = log.log_start_offset();
-        assert!(
-            start > 0 && start <= 30,
-            "old segments gone: log start {start}"
-        );
-        assert!(matches!(
-            log.read(0, 100),
-            Err(LogError::OffsetOutOfRange { .. })
-        ));
-        assert!(log.read(start, 100).unwrap().len > 0);
-        assert!(!segment_paths(log.dir(), 0).0.exists());
-        // Everything expired: the log rolls, keeps its end offset, and is empty.
-        log.enforce_retention(300_000).unwrap();
-        assert_eq!(
-            (
-                log.log_start_offset(),
-                log.log_end_offset(),
-                log.segment_count()
-            ),
-            (60, 60, 1)
-        );
-        assert_eq!(log.read(60, 100).unwrap().len, 0);
-        assert_eq!(
-            log.append(&mut batch(&[b"x"], 300_000), 300_000)
-                .unwrap()
-                .base_offset,
-            60
-        );
-        drop(log);
-        let log = PartitionLog::open(dir.path().join("t-0"), small_config()).unwrap();
-        assert_eq!(
-            (log.log_start_offset(), log.log_end_offset()),
-            (60, 61),
-            "survives a restart"
-        );
-    }
-
-    #[test]
-    fn retention_by_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = LogConfig {
-            segment_bytes: 1000,
-            retention_bytes: Some(3000),
-            retention_ms: None,
-            ..small_config()
-        };
-        let mut log = PartitionLog::open(dir.path().join("t-0"), config).unwrap();
-        append_n(&mut log, 100, 1, 0);
-        let before = log.size_bytes();
-        assert!(before > 6000);
-        let deleted = log.enforce_retention(0).unwrap();
-        assert!(deleted > 0);
-        assert!(log.size_bytes() <= 3000 + 1000, "size {}", log.size_bytes());
-        assert!(log.size_bytes() > 3000 - 1000);
-        assert_eq!(log.log_end_offset(), 100);
-        assert_eq!(log.enforce_retention(0).unwrap(), 0, "idempotent");
-    }
-
     #[test]
     fn timestamp_lookups() {
         let dir = tempfile::tempdir().unwrap();

@@ -93,4 +93,86 @@ mod tests {
         let s = [seg(100, 0), seg(0, -1)];
         assert_eq!(segments_to_delete(&s, 10_000, Some(1), Some(0)), 1);
     }
+
+    use super::super::batch::test_support::batch;
+    use super::super::partition_log::test_support::*;
+    use super::super::segment::segment_paths;
+    use super::super::{LogConfig, LogError, PartitionLog};
+
+    #[test]
+    fn retention_by_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            segment_bytes: 1000,
+            retention_ms: Some(10_000),
+            ..small_config()
+        };
+        let mut log = PartitionLog::open(dir.path().join("t-0"), config).unwrap();
+        append_n(&mut log, 30, 1, 100_000);
+        append_n(&mut log, 30, 1, 200_000);
+        let segments = log.segment_count();
+        assert_eq!(
+            log.enforce_retention(100_100).unwrap(),
+            0,
+            "nothing expired yet"
+        );
+        let deleted = log.enforce_retention(200_000 + 9_000).unwrap();
+        assert!(deleted > 0 && deleted < segments);
+        let start = log.log_start_offset();
+        assert!(
+            start > 0 && start <= 30,
+            "old segments gone: log start {start}"
+        );
+        assert!(matches!(
+            log.read(0, 100),
+            Err(LogError::OffsetOutOfRange { .. })
+        ));
+        assert!(log.read(start, 100).unwrap().len > 0);
+        assert!(!segment_paths(log.dir(), 0).0.exists());
+        // Everything expired: the log rolls, keeps its end offset, and is empty.
+        log.enforce_retention(300_000).unwrap();
+        assert_eq!(
+            (
+                log.log_start_offset(),
+                log.log_end_offset(),
+                log.segment_count()
+            ),
+            (60, 60, 1)
+        );
+        assert_eq!(log.read(60, 100).unwrap().len, 0);
+        assert_eq!(
+            log.append(&mut batch(&[b"x"], 300_000), 300_000)
+                .unwrap()
+                .base_offset,
+            60
+        );
+        drop(log);
+        let log = PartitionLog::open(dir.path().join("t-0"), small_config()).unwrap();
+        assert_eq!(
+            (log.log_start_offset(), log.log_end_offset()),
+            (60, 61),
+            "survives a restart"
+        );
+    }
+
+    #[test]
+    fn retention_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            segment_bytes: 1000,
+            retention_bytes: Some(3000),
+            retention_ms: None,
+            ..small_config()
+        };
+        let mut log = PartitionLog::open(dir.path().join("t-0"), config).unwrap();
+        append_n(&mut log, 100, 1, 0);
+        let before = log.size_bytes();
+        assert!(before > 6000);
+        let deleted = log.enforce_retention(0).unwrap();
+        assert!(deleted > 0);
+        assert!(log.size_bytes() <= 3000 + 1000, "size {}", log.size_bytes());
+        assert!(log.size_bytes() > 3000 - 1000);
+        assert_eq!(log.log_end_offset(), 100);
+        assert_eq!(log.enforce_retention(0).unwrap(), 0, "idempotent");
+    }
 }
