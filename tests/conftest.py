@@ -171,7 +171,7 @@ class KafkarsBroker:
 
     def __init__(self, data_dir: Path, log_path: Path, port: Optional[int] = None,
                  extra_args: Sequence[str] = ()):
-        self.binary = kafkars_bin()
+        self.binary = kafkars_bin().resolve()
         if not self.binary.exists():
             raise RuntimeError(
                 f"kafkars binary not found at {self.binary}: run `make build` "
