@@ -43,12 +43,15 @@ build-php:
 
 # Every suite runs even if an earlier one failed; the summary sums them all and fails the
 # target if any test failed (or a suite could not run).
-test: deps build
+test: deps
 	@rm -rf $(LOGS) && mkdir -p $(LOGS)
+	-@set -o pipefail; $(MAKE) --no-print-directory build 2>&1 | tee $(LOGS)/build.log; \
+	  echo $$? > $(LOGS)/build.log.rc
 	-@$(MAKE) --no-print-directory test-cargo
 	-@$(MAKE) --no-print-directory test-pytest
 	-@$(MAKE) --no-print-directory test-phpt
-	@$(PYTHON) scripts/test-summary.py cargo:$(LOGS)/cargo.log pytest:$(LOGS)/pytest.xml \
+	@$(PYTHON) scripts/test-summary.py build:$(LOGS)/build.log cargo:$(LOGS)/cargo.log \
+	  pytest:$(LOGS)/pytest.xml \
 	  phpt:$(LOGS)/phpt.log
 
 test-cargo:
