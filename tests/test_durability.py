@@ -216,3 +216,38 @@ def test_garbage_appended_after_last_batch(kafkars_broker, topic):
 
     got, high = _damage_and_recover(kafkars_broker, topic, append)
     assert high == 20 and sorted(got) == list(range(20))
+
+
+@pytest.mark.timeout(180)
+def test_idempotent_producer_across_kill9_no_duplicates(kafkars_broker, topic):
+    """An idempotent producer keeps sending through a SIGKILL + restart: after its retries,
+    every record is in the log exactly once (the broker recovers producer state from the log,
+    as Kafka does, so retried batches are recognised as duplicates)."""
+    b = kafkars_broker.bootstrap
+    create_topic(b, topic, partitions=1)
+    p = producer(b, **{"enable.idempotence": True, "linger.ms": 5})
+    errors = []
+    acked = [0]
+
+    def cb(err, msg):
+        if err is not None:
+            errors.append(err)
+        else:
+            acked[0] += 1
+
+    n = 30000
+    for i in range(n):
+        p.produce(topic, value=b"%06d" % i, partition=0, on_delivery=cb)
+        p.poll(0)
+        if i == n // 2:
+            wait_until(lambda: (p.poll(0.05), acked[0] > 5000)[1], 30, "acks before the kill")
+            kafkars_broker.kill9()
+            kafkars_broker.restart()
+    assert p.flush(TIMEOUT) == 0
+    assert not errors, f"producer errors after restart: {errors[:3]}"
+    got, high = read_partition(b, topic)
+    values = [int(v) for _, v in sorted(got.items())]
+    dups = len(values) - len(set(values))
+    assert dups == 0, f"{dups} duplicated records"
+    assert sorted(values) == list(range(n)), "records lost"
+    assert values == list(range(n)), "records reordered"

@@ -163,3 +163,52 @@ def test_consumer_resumes_from_offset(any_broker, topic):
         assert (low, high) == (0, 50)
     finally:
         c.close()
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("client", CLIENTS)
+def test_idempotent_producer(any_broker, topic, client):
+    """enable.idempotence: InitProducerId, then sequence-numbered batches over two partitions;
+    every record lands exactly once, in order per partition."""
+    create_topic(any_broker.bootstrap, topic, partitions=2)
+    n = 5000
+    if client == "confluent":
+        from confluent_kafka import Producer
+
+        p = Producer({"bootstrap.servers": any_broker.bootstrap, "enable.idempotence": True,
+                      "linger.ms": 2, "compression.type": "lz4"})
+        errors = []
+        for i in range(n):
+            p.produce(topic, key=b"k%d" % (i % 13), value=b"%06d" % i,
+                      on_delivery=lambda err, msg: errors.append(err) if err else None)
+            p.poll(0)
+        assert p.flush(TIMEOUT) == 0 and not errors, errors[:3]
+    else:
+        from kafka import KafkaProducer
+
+        p = KafkaProducer(bootstrap_servers=any_broker.bootstrap, enable_idempotence=True,
+                          acks="all", linger_ms=2, compression_type="lz4")
+        futures = [p.send(topic, key=b"k%d" % (i % 13), value=b"%06d" % i) for i in range(n)]
+        p.flush(timeout=TIMEOUT)
+        for f in futures:
+            f.get(timeout=TIMEOUT)
+        p.close(timeout=10)
+
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": any_broker.bootstrap, "group.id": "g-" + uuid.uuid4().hex,
+                  "enable.auto.commit": False})
+    got = {0: [], 1: []}
+    try:
+        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in (0, 1)])
+        deadline = time.monotonic() + TIMEOUT
+        while sum(map(len, got.values())) < n and time.monotonic() < deadline:
+            for m in c.consume(1000, timeout=0.5):
+                assert m.error() is None, m.error()
+                got[m.partition()].append((m.key(), int(m.value())))
+    finally:
+        c.close()
+    values = sorted(v for rows in got.values() for _, v in rows)
+    assert values == list(range(n)), "records lost or duplicated"
+    for part, rows in got.items():
+        assert [v for _, v in rows] == sorted(v for _, v in rows), f"partition {part} reordered"

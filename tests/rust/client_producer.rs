@@ -1,0 +1,212 @@
+//! Producer behaviour against a real broker (and against no broker at all).
+
+#[path = "common.rs"]
+mod common;
+
+use kafkars::producer::PURGE_F_QUEUE;
+use kafkars::{Admin, Config, ErrorCode, Event, Producer};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
+    let mut c = Config::new();
+    c.set("bootstrap.servers", addr).unwrap();
+    for (k, v) in extra {
+        c.set(k, v).unwrap();
+    }
+    c
+}
+
+fn drain_reports(p: &Producer, want: usize, timeout: Duration) -> Vec<kafkars::DeliveryReport> {
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < want && Instant::now() < deadline {
+        for e in p.poll_events(1000, Duration::from_millis(100)) {
+            if let Event::Delivery(d) = e {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn produce_keyed_with_headers_reports_in_order() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("prod");
+    let admin = Admin::new(&conf(&b.addr, &[])).unwrap();
+    admin
+        .create_topic(&t, 3, 1, &[], Duration::from_secs(10))
+        .unwrap();
+    let p = Producer::new(conf(&b.addr, &[("linger.ms", "5")])).unwrap();
+    p.enable_delivery_reports(true);
+    let n = 3000;
+    for i in 0..n {
+        let key = format!("key-{}", i % 50);
+        let val = format!("value-{i}");
+        p.produce(
+            &t,
+            -1,
+            Some(val.as_bytes()),
+            Some(key.as_bytes()),
+            &[("h", Some(b"v"))],
+            0,
+            i as u64,
+            false,
+        )
+        .unwrap();
+    }
+    let reports = flush_reports(&p);
+    assert_eq!(reports.len(), n);
+    assert_eq!(p.out_queue_len(), 0);
+    let mut last: HashMap<i32, i64> = HashMap::new();
+    let mut key_part: HashMap<Vec<u8>, i32> = HashMap::new();
+    let mut per_part: HashMap<i32, i64> = HashMap::new();
+    for r in &reports {
+        assert!(r.err.is_ok(), "{:?}", r.err);
+        let prev = last.insert(r.partition, r.offset);
+        if let Some(prev) = prev {
+            assert_eq!(r.offset, prev + 1, "offsets in order per partition");
+        }
+        let k = r.key.clone().unwrap().to_vec();
+        let want = kafkars::Partitioner::ConsistentRandom
+            .key_partition(Some(&k), 3)
+            .unwrap();
+        assert_eq!(r.partition, want);
+        key_part.insert(k, r.partition);
+        *per_part.entry(r.partition).or_default() += 1;
+        assert_eq!(
+            r.payload.as_deref(),
+            Some(format!("value-{}", r.opaque).as_bytes())
+        );
+    }
+    for (part, count) in per_part {
+        let (lo, hi) = p
+            .client()
+            .query_watermark_offsets(&t, part, Duration::from_secs(5))
+            .unwrap();
+        assert_eq!((lo, hi), (0, count));
+    }
+    let md = p
+        .client()
+        .metadata(false, Some(&t), Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(md.topics[0].partitions.len(), 3);
+}
+
+fn flush_reports(p: &Producer) -> Vec<kafkars::DeliveryReport> {
+    let mut out = Vec::new();
+    p.flush_with(Duration::from_secs(20), |e| {
+        if let Event::Delivery(d) = e {
+            out.push(d);
+        }
+        Ok::<(), ()>(())
+    })
+    .unwrap()
+    .unwrap();
+    out
+}
+
+#[test]
+fn every_codec_round_trips_watermarks() {
+    let Some(b) = common::broker() else { return };
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+        let t = common::topic(codec);
+        let p = Producer::new(conf(&b.addr, &[("compression.codec", codec)])).unwrap();
+        for i in 0..500 {
+            let v = format!("payload {i} {}", "x".repeat(i % 100));
+            p.produce(&t, 0, Some(v.as_bytes()), None, &[], 0, 0, false)
+                .unwrap();
+        }
+        p.flush(Duration::from_secs(20)).unwrap();
+        assert_eq!(p.out_queue_len(), 0);
+        let (_, hi) = p
+            .client()
+            .query_watermark_offsets(&t, 0, Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(hi, 500, "{codec}");
+    }
+}
+
+#[test]
+fn idempotent_producer_delivers() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("idem");
+    let p = Producer::new(conf(&b.addr, &[("enable.idempotence", "true")])).unwrap();
+    p.enable_delivery_reports(false);
+    for i in 0..200 {
+        p.produce(
+            &t,
+            0,
+            Some(format!("{i}").as_bytes()),
+            None,
+            &[],
+            0,
+            i,
+            false,
+        )
+        .unwrap();
+    }
+    let r = flush_reports(&p);
+    assert_eq!(r.len(), 200);
+    assert!(r.iter().all(|d| d.err.is_ok()));
+    assert_eq!(r.last().unwrap().offset, 199);
+}
+
+#[test]
+fn queue_full_without_broker() {
+    let p = Producer::new(conf(
+        &common::dead_addr(),
+        &[("queue.buffering.max.messages", "10")],
+    ))
+    .unwrap();
+    for _ in 0..10 {
+        p.produce("t", 0, Some(b"x"), None, &[], 0, 0, false)
+            .unwrap();
+    }
+    let e = p
+        .produce("t", 0, Some(b"x"), None, &[], 0, 0, false)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::QUEUE_FULL);
+    assert_eq!(e.to_string(), "Local: Queue full");
+    assert_eq!(p.out_queue_len(), 10);
+}
+
+#[test]
+fn flush_times_out_and_messages_time_out_without_broker() {
+    let p = Producer::new(conf(&common::dead_addr(), &[("message.timeout.ms", "300")])).unwrap();
+    p.enable_delivery_reports(false);
+    p.produce("t", -1, Some(b"x"), Some(b"k"), &[], 0, 7, false)
+        .unwrap();
+    let e = p.flush(Duration::from_millis(50)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::TIMED_OUT);
+    let r = drain_reports(&p, 1, Duration::from_secs(10));
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].err, ErrorCode::MSG_TIMED_OUT);
+    assert_eq!(r[0].opaque, 7);
+    assert_eq!(p.out_queue_len(), 0);
+}
+
+#[test]
+fn purge_queue_reports_purged() {
+    let p = Producer::new(conf(&common::dead_addr(), &[])).unwrap();
+    p.enable_delivery_reports(false);
+    for i in 0..5 {
+        p.produce("t", 0, Some(b"x"), None, &[], 0, i, false)
+            .unwrap();
+    }
+    p.purge(PURGE_F_QUEUE).unwrap();
+    let r = drain_reports(&p, 5, Duration::from_secs(5));
+    assert_eq!(r.len(), 5);
+    assert!(r.iter().all(|d| d.err == ErrorCode::PURGE_QUEUE));
+    assert_eq!(p.out_queue_len(), 0);
+}
+
+#[test]
+fn message_too_large_is_synchronous() {
+    let p = Producer::new(conf(&common::dead_addr(), &[("message.max.bytes", "1000")])).unwrap();
+    let e = p
+        .produce("t", 0, Some(&[0u8; 2000]), None, &[], 0, 0, false)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::MSG_SIZE_TOO_LARGE);
+}

@@ -1,0 +1,104 @@
+//! Test harness: runs a real `kafkars broker` (built by `cargo build -p kafkars-cli`) on a
+//! free local port with a temporary data directory. Set `KAFKARS_TEST_BOOTSTRAP` to test
+//! against an already running broker (e.g. Apache Kafka) instead.
+
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Broker {
+    pub addr: String,
+    child: Option<Child>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn broker_bin() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("KAFKARS_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    ["target/debug/kafkars", "target/release/kafkars"]
+        .iter()
+        .map(|p| root.join(p))
+        .find(|p| p.exists())
+}
+
+/// A broker to test against, or `None` (test skipped) when no broker binary is built.
+pub fn broker() -> Option<Broker> {
+    if let Ok(addr) = std::env::var("KAFKARS_TEST_BOOTSTRAP") {
+        return Some(Broker {
+            addr,
+            child: None,
+            _dir: None,
+        });
+    }
+    let Some(bin) = broker_bin() else {
+        eprintln!("skipped: no kafkars binary (cargo build -p kafkars-cli)");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(bin)
+        .args([
+            "broker",
+            "--listen",
+            &addr,
+            "--advertise",
+            &addr,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start broker");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&addr).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "broker did not start listening on {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(Broker {
+        addr,
+        child: Some(child),
+        _dir: Some(dir),
+    })
+}
+
+/// An address where nothing listens.
+pub fn dead_addr() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = l.local_addr().unwrap().to_string();
+    drop(l);
+    a
+}
+
+/// A unique topic name.
+pub fn topic(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}

@@ -1,0 +1,350 @@
+"""Consumer groups against `kafkars broker` with real clients (issue #3).
+
+Two confluent-kafka consumers share a two-partition topic; when one closes (or its process is
+killed with SIGKILL) the other takes both partitions within the session timeout and continues
+from the committed offsets, skipping nothing. The same with cooperative-sticky assignment, with
+kcat's balanced consumer (Debian's librdkafka 2.0), with kafka-python, across a broker restart,
+and through the Admin API (list/describe groups, committed offsets, delete).
+
+The broker runs with `group.initial.rebalance.delay.ms=300` (not Kafka's 3000) so the suite is
+quick while the delay path is still exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+from conftest import KafkarsBroker, create_topic, kcat, wait_until
+
+SESSION_MS = 6000
+PER_PARTITION = 40
+
+
+@pytest.fixture
+def broker(tmp_path):
+    props = tmp_path / "server.properties"
+    props.write_text("group.initial.rebalance.delay.ms=300\n")
+    b = KafkarsBroker(tmp_path / "data", tmp_path / "broker.log", extra_args=["--config", str(props)])
+    try:
+        b.start()
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture
+def group() -> str:
+    return f"g-{uuid.uuid4().hex[:10]}"
+
+
+def produce(bootstrap: str, topic: str, per_partition: int, partitions: int = 2, start: int = 0) -> set:
+    """Produce `per_partition` values to each partition; return the values."""
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    values = set()
+    for part in range(partitions):
+        for i in range(start, start + per_partition):
+            v = f"p{part}-{i}".encode()
+            p.produce(topic, v, partition=part)
+            values.add(v)
+    assert p.flush(30) == 0, "all messages delivered"
+    return values
+
+
+def consumer(bootstrap: str, group: str, **extra):
+    from confluent_kafka import Consumer
+
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "session.timeout.ms": SESSION_MS,
+        "heartbeat.interval.ms": 500,
+    }
+    conf.update(extra)
+    return Consumer(conf)
+
+
+class Tracker:
+    """Polls a consumer, commits every message synchronously, remembers what it saw."""
+
+    def __init__(self, c):
+        self.c = c
+        self.seen = []  # (partition, offset, value)
+
+    def poll_once(self, timeout: float = 0.1) -> None:
+        m = self.c.poll(timeout)
+        if m is None:
+            return
+        assert not m.error(), m.error()
+        self.seen.append((m.partition(), m.offset(), m.value()))
+        self.c.commit(message=m, asynchronous=False)
+
+    def partitions(self) -> set:
+        return {tp.partition for tp in self.c.assignment()}
+
+    def offsets(self, partition: int) -> list:
+        return [o for p, o, _ in self.seen if p == partition]
+
+
+def poll_until(trackers, predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for t in trackers:
+            t.poll_once(0.05)
+        if predicate():
+            return
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+def test_two_consumers_split_partitions_and_survivor_takes_over_on_close(broker, topic, group, strategy):
+    create_topic(broker.bootstrap, topic, partitions=2)
+    c1 = Tracker(consumer(broker.bootstrap, group, **{"partition.assignment.strategy": strategy}))
+    c2 = Tracker(consumer(broker.bootstrap, group, **{"partition.assignment.strategy": strategy}))
+    c1.c.subscribe([topic])
+    c2.c.subscribe([topic])
+    try:
+        poll_until([c1, c2], lambda: len(c1.partitions()) == 1 and len(c2.partitions()) == 1,
+                   30, "each consumer to own one partition")
+        assert c1.partitions() | c2.partitions() == {0, 1}
+        values = produce(broker.bootstrap, topic, PER_PARTITION)
+        p2 = next(iter(c2.partitions()))
+        poll_until([c1, c2], lambda: len(c2.seen) >= 10, 30, "the second consumer to make progress")
+        last_committed_by_c2 = c2.offsets(p2)[-1] + 1
+        c2.c.close()
+        t0 = time.monotonic()
+        poll_until([c1], lambda: c1.partitions() == {0, 1}, SESSION_MS / 1000 + 5,
+                   "the survivor to own both partitions")
+        takeover = time.monotonic() - t0
+        poll_until([c1], lambda: {v for _, _, v in c1.seen} | {v for _, _, v in c2.seen} >= values,
+                   30, "every message to be consumed")
+        # The survivor resumed exactly at the committed offset of the partition it took over.
+        assert c1.offsets(p2)[0] == last_committed_by_c2, (c1.offsets(p2)[:3], last_committed_by_c2)
+        assert takeover < SESSION_MS / 1000, f"handover took {takeover:.1f}s"
+        for part in (0, 1):
+            offsets = sorted(set(c1.offsets(part) + c2.offsets(part)))
+            assert offsets == list(range(PER_PARTITION)), f"partition {part}: no gaps"
+    finally:
+        c1.c.close()
+
+
+VICTIM = textwrap.dedent("""
+    import sys, time
+    from confluent_kafka import Consumer
+    bootstrap, group, topic, progress, stop_after = sys.argv[1:6]
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "session.timeout.ms": %d, "heartbeat.interval.ms": 500})
+    c.subscribe([topic])
+    n = 0
+    with open(progress, "a", buffering=1) as out:
+        while True:
+            if n >= int(stop_after):
+                time.sleep(0.1)  # wait to be killed, still a member (heartbeats go on)
+                continue
+            m = c.poll(0.1)
+            if m is None:
+                out.write("assigned %%s\\n" %% sorted(tp.partition for tp in c.assignment()))
+                continue
+            if m.error():
+                continue
+            out.write("consumed %%d %%d\\n" %% (m.partition(), m.offset()))
+            c.commit(message=m, asynchronous=False)
+            out.write("committed %%d %%d\\n" %% (m.partition(), m.offset() + 1))
+            n += 1
+""" % SESSION_MS)
+
+
+def test_survivor_takes_over_after_kill_9_of_a_consumer(broker, topic, group, tmp_path):
+    create_topic(broker.bootstrap, topic, partitions=2)
+    script = tmp_path / "victim.py"
+    script.write_text(VICTIM)
+    progress = tmp_path / "progress.txt"
+    progress.write_text("")
+    c1 = Tracker(consumer(broker.bootstrap, group))
+    c1.c.subscribe([topic])
+    victim = subprocess.Popen([sys.executable, str(script), broker.bootstrap, group, topic, str(progress), "10"],
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def victim_owns_one():
+            lines = progress.read_text().splitlines()
+            return bool(lines) and lines[-1] in ("assigned [0]", "assigned [1]")
+
+        poll_until([c1], lambda: len(c1.partitions()) == 1 and victim_owns_one(), 30,
+                   "the consumers to share the partitions")
+        values = produce(broker.bootstrap, topic, PER_PARTITION)
+        poll_until([c1], lambda: sum(l.startswith("committed") for l in progress.read_text().splitlines()) >= 10,
+                   30, "the victim to consume 10 messages")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        lines = progress.read_text().splitlines()
+        committed = [tuple(map(int, l.split()[1:])) for l in lines if l.startswith("committed")]
+        consumed = [tuple(map(int, l.split()[1:])) for l in lines if l.startswith("consumed")]
+        victim_part = committed[-1][0]
+        t0 = time.monotonic()
+        poll_until([c1], lambda: c1.partitions() == {0, 1}, SESSION_MS / 1000 + 10,
+                   "the survivor to own both partitions after the session timeout")
+        takeover = time.monotonic() - t0
+        poll_until([c1], lambda: len({v for p, _, v in c1.seen if p != victim_part}) >= PER_PARTITION
+                   and max(c1.offsets(victim_part), default=-1) == PER_PARTITION - 1,
+                   30, "every message to be consumed")
+        first = c1.offsets(victim_part)[0]
+        assert committed[-1][1] <= first <= consumed[-1][1] + 1, (first, committed[-1], consumed[-1])
+        seen = sorted(set(c1.offsets(victim_part) + [o for p, o in consumed if p == victim_part]))
+        assert seen == list(range(PER_PARTITION)), "no message of the victim's partition skipped"
+        assert takeover <= SESSION_MS / 1000 + 5, f"takeover took {takeover:.1f}s"
+        assert len(values) == 2 * PER_PARTITION
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait(10)
+        c1.c.close()
+
+
+def test_consumer_resumes_from_committed_offset_after_broker_kill_9(broker, topic, group):
+    create_topic(broker.bootstrap, topic, partitions=2)
+    produce(broker.bootstrap, topic, 20)
+    c = Tracker(consumer(broker.bootstrap, group))
+    c.c.subscribe([topic])
+    poll_until([c], lambda: len(c.seen) >= 25, 30, "25 messages")
+    c.c.close()
+    expected = {p: max(c.offsets(p), default=-1) + 1 for p in (0, 1)}
+    broker.kill9()
+    broker.start()
+    c2 = Tracker(consumer(broker.bootstrap, group))
+    c2.c.subscribe([topic])
+    try:
+        poll_until([c2], lambda: len(c.seen) + len(c2.seen) >= 40, 30, "the rest of the messages")
+        for p in (0, 1):
+            if expected[p] < 20:
+                assert c2.offsets(p)[0] == expected[p], f"partition {p} resumed at the committed offset"
+            assert sorted(c.offsets(p) + c2.offsets(p)) == list(range(20)), f"partition {p} exactly once"
+    finally:
+        c2.c.close()
+
+
+def test_assign_users_commit_outside_a_generation(broker, topic, group):
+    from confluent_kafka import TopicPartition
+
+    create_topic(broker.bootstrap, topic, partitions=2)
+    c = consumer(broker.bootstrap, group)
+    try:
+        c.commit(offsets=[TopicPartition(topic, 0, 7, "meta-0")], asynchronous=False)
+        got = c.committed([TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=10)
+        assert (got[0].offset, got[0].metadata) == (7, "meta-0")
+        assert got[1].offset < 0, "never committed: no offset"
+    finally:
+        c.close()
+
+
+def test_admin_lists_describes_and_deletes_groups(broker, topic, group):
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    create_topic(broker.bootstrap, topic, partitions=2)
+    produce(broker.bootstrap, topic, 5)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    c = Tracker(consumer(broker.bootstrap, group, **{"client.id": "describe-me"}))
+    c.c.subscribe([topic])
+    try:
+        poll_until([c], lambda: len(c.seen) >= 10, 30, "10 messages")
+        listed = admin.list_consumer_groups(request_timeout=10).result()
+        states = {g.group_id: g.state.name for g in listed.valid}
+        assert states.get(group) == "STABLE", states
+        desc = admin.describe_consumer_groups([group], request_timeout=10)[group].result()
+        assert desc.state.name == "STABLE"
+        assert [m.client_id for m in desc.members] == ["describe-me"]
+        assigned = {tp.partition for tp in desc.members[0].assignment.topic_partitions}
+        assert assigned == {0, 1}
+        offsets = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result()
+        assert sorted((tp.partition, tp.offset) for tp in offsets.topic_partitions) == [(0, 5), (1, 5)]
+        fut = admin.delete_consumer_groups([group], request_timeout=10)[group]
+        with pytest.raises(Exception, match="NON_EMPTY_GROUP|not empty"):
+            fut.result()
+    finally:
+        c.c.close()
+    wait_until(lambda: admin.describe_consumer_groups([group], request_timeout=10)[group].result().state.name
+               == "EMPTY", 15, "the group to be empty after close")
+    admin.delete_consumer_groups([group], request_timeout=10)[group].result()
+    listed = admin.list_consumer_groups(request_timeout=10).result()
+    assert group not in {g.group_id for g in listed.valid}
+    fresh = consumer(broker.bootstrap, group)
+    try:
+        got = fresh.committed([TopicPartition(topic, 0)], timeout=10)
+        assert got[0].offset < 0, "a deleted group's offsets are gone"
+    finally:
+        fresh.close()
+
+
+def test_static_member_restart_does_not_rebalance(broker, topic, group):
+    create_topic(broker.bootstrap, topic, partitions=2)
+    revoked = []
+    c1 = Tracker(consumer(broker.bootstrap, group, **{"group.instance.id": "static-1"}))
+    c1.c.subscribe([topic], on_revoke=lambda c, parts: revoked.append(len(parts)))
+    c2 = Tracker(consumer(broker.bootstrap, group, **{"group.instance.id": "static-2"}))
+    c2.c.subscribe([topic])
+    poll_until([c1, c2], lambda: len(c1.partitions()) == 1 and len(c2.partitions()) == 1, 30,
+               "each static member to own one partition")
+    mine = c2.partitions()
+    revoked.clear()
+    c2.c.close()  # a static member does not leave the group on close
+    c3 = Tracker(consumer(broker.bootstrap, group, **{"group.instance.id": "static-2"}))
+    c3.c.subscribe([topic])
+    try:
+        poll_until([c1, c3], lambda: c3.partitions() == mine, 20, "the restarted member to get its partition back")
+        # Give a (wrong) rebalance time to show up at c1; a correct broker never sends one.
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            c1.poll_once(0.1)
+            c3.poll_once(0.1)
+        assert revoked == [], "the other member saw no rebalance"
+        assert len(c1.partitions()) == 1
+    finally:
+        c1.c.close()
+        c3.c.close()
+
+
+def test_kcat_balanced_consumer_resumes_from_committed_offsets(broker, topic, group):
+    create_topic(broker.bootstrap, topic, partitions=2)
+    first = produce(broker.bootstrap, topic, 10)
+    args = ["-G", group, topic, "-e", "-q", "-X", "auto.offset.reset=earliest", "-X", f"session.timeout.ms={SESSION_MS}"]
+    out = kcat(broker.bootstrap, *args, "-c", "20", timeout=60)
+    assert set(out.stdout.split()) == {v.decode() for v in first}
+    second = produce(broker.bootstrap, topic, 3, start=10)
+    out = kcat(broker.bootstrap, *args, "-c", "6", timeout=60)
+    assert set(out.stdout.split()) == {v.decode() for v in second}, "only the new messages"
+
+
+def test_kafka_python_group_consumer(broker, topic, group):
+    from kafka import KafkaConsumer
+
+    create_topic(broker.bootstrap, topic, partitions=2)
+    first = produce(broker.bootstrap, topic, 10)
+
+    def consume(n):
+        c = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=group, auto_offset_reset="earliest",
+                          enable_auto_commit=False, consumer_timeout_ms=15000, session_timeout_ms=SESSION_MS)
+        got = set()
+        try:
+            for m in c:
+                got.add(m.value)
+                if len(got) == n:
+                    break
+            c.commit()
+        finally:
+            c.close()
+        return got
+
+    assert consume(20) == first
+    second = produce(broker.bootstrap, topic, 4, start=10)
+    assert consume(8) == second, "the second consumer resumes at the committed offsets"
