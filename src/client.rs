@@ -72,7 +72,12 @@ impl Client {
     ///
     /// # Errors
     /// `_TIMED_OUT`, `_TRANSPORT`, `_ALL_BROKERS_DOWN` …
-    pub fn metadata(&self, all_topics: bool, topic: Option<&str>, timeout: Duration) -> Result<Metadata> {
+    pub fn metadata(
+        &self,
+        all_topics: bool,
+        topic: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Metadata> {
         let cluster = self.cluster.clone();
         let topics: Option<Vec<String>> = if let Some(t) = topic {
             Some(vec![t.to_string()])
@@ -82,7 +87,9 @@ impl Client {
             Some(cluster.cached_topics())
         };
         let auto = self.conf.get_bool("allow.auto.create.topics");
-        self.block_on(timeout, async move { cluster.fetch_metadata(topics.as_deref(), auto).await })
+        self.block_on(timeout, async move {
+            cluster.fetch_metadata(topics.as_deref(), auto).await
+        })
     }
 
     /// The controller's node id (`getControllerId`), -1 if unknown.
@@ -92,7 +99,10 @@ impl Client {
     pub fn controller_id(&self, timeout: Duration) -> Result<i32> {
         let cluster = self.cluster.clone();
         self.block_on(timeout, async move {
-            cluster.fetch_metadata(Some(&[]), false).await.map(|m| m.controller_id)
+            cluster
+                .fetch_metadata(Some(&[]), false)
+                .await
+                .map(|m| m.controller_id)
         })
     }
 
@@ -100,12 +110,22 @@ impl Client {
     ///
     /// # Errors
     /// Broker errors (e.g. `UNKNOWN_TOPIC_OR_PART`), `_TIMED_OUT`.
-    pub fn query_watermark_offsets(&self, topic: &str, partition: i32, timeout: Duration) -> Result<(i64, i64)> {
+    pub fn query_watermark_offsets(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Result<(i64, i64)> {
         let cluster = self.cluster.clone();
         let t = topic.to_string();
         let iso = self.isolation_level();
         self.block_on(timeout, async move {
-            let r = list_offsets(&cluster, vec![(t.clone(), partition, -2), (t, partition, -1)], iso).await?;
+            let r = list_offsets(
+                &cluster,
+                vec![(t.clone(), partition, -2), (t, partition, -1)],
+                iso,
+            )
+            .await?;
             let lo = r[0].clone()?;
             let hi = r[1].clone()?;
             Ok((lo, hi))
@@ -117,12 +137,19 @@ impl Client {
     ///
     /// # Errors
     /// `_TIMED_OUT` or a request error; per-partition errors are in each `err`.
-    pub fn offsets_for_times(&self, tps: &[TopicPartition], timeout: Duration) -> Result<Vec<TopicPartition>> {
+    pub fn offsets_for_times(
+        &self,
+        tps: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<Vec<TopicPartition>> {
         let cluster = self.cluster.clone();
         let tps = tps.to_vec();
         let iso = self.isolation_level();
         self.block_on(timeout, async move {
-            let q = tps.iter().map(|tp| (tp.topic.clone(), tp.partition, tp.offset)).collect();
+            let q = tps
+                .iter()
+                .map(|tp| (tp.topic.clone(), tp.partition, tp.offset))
+                .collect();
             let r = list_offsets(&cluster, q, iso).await?;
             Ok(tps
                 .into_iter()
@@ -159,7 +186,8 @@ pub(crate) async fn list_offsets(
     if q.iter().any(|(t, p, _)| cluster.leader(t, *p).is_none()) {
         cluster.fetch_metadata(Some(&topics), false).await?;
     }
-    let mut out: Vec<Result<i64>> = vec![Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION)); q.len()];
+    let mut out: Vec<Result<i64>> =
+        vec![Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION)); q.len()];
     let mut by_leader: HashMap<i32, Vec<usize>> = HashMap::new();
     for (i, (t, p, _)) in q.iter().enumerate() {
         match cluster.leader(t, *p) {
@@ -181,7 +209,10 @@ pub(crate) async fn list_offsets(
         let mut rounds: Vec<Vec<usize>> = Vec::new();
         for i in idxs {
             let key = (&q[i].0, q[i].1);
-            match rounds.iter_mut().find(|r| !r.iter().any(|&j| (&q[j].0, q[j].1) == key)) {
+            match rounds
+                .iter_mut()
+                .find(|r| !r.iter().any(|&j| (&q[j].0, q[j].1) == key))
+            {
                 Some(r) => r.push(i),
                 None => rounds.push(vec![i]),
             }

@@ -8,6 +8,7 @@
 //! - [`config`]: `Config`/`TopicConfig` with librdkafka's property table and validation.
 //! - [`partitioner`]: consistent_random (default), murmur2, fnv1a and friends.
 
+pub mod admin;
 pub mod client;
 pub mod cluster;
 pub mod config;
@@ -20,10 +21,11 @@ pub mod producer;
 pub mod runtime;
 pub mod topic_partition;
 
+pub use admin::Admin;
+pub use client::Client;
 pub use config::{Config, ConfigError, TopicConfig};
 pub use error::{ErrorCode, KafkaError};
 pub use event::{DeliveryReport, Event};
-pub use client::Client;
 pub use partitioner::Partitioner;
 pub use producer::Producer;
 pub use topic_partition::TopicPartition;

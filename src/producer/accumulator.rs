@@ -131,12 +131,15 @@ impl Accumulator {
     /// Creates or grows a topic's queues to `count` partitions.
     pub fn ensure_topic(&mut self, topic: &str, count: usize, default: Partitioner) {
         let partitioner = self.partitioners.get(topic).copied().unwrap_or(default);
-        let tq = self.topics.entry(topic.to_string()).or_insert_with(|| TopicQueue {
-            name: Arc::from(topic),
-            parts: Vec::new(),
-            partitioner,
-            sticky: None,
-        });
+        let tq = self
+            .topics
+            .entry(topic.to_string())
+            .or_insert_with(|| TopicQueue {
+                name: Arc::from(topic),
+                parts: Vec::new(),
+                partitioner,
+                sticky: None,
+            });
         while tq.parts.len() < count {
             tq.parts.push(PartQueue::default());
         }
@@ -177,8 +180,16 @@ impl Accumulator {
         let pq = &mut tq.parts[p as usize];
         let mut wake = false;
         if let Some(open) = &pq.open {
-            let sz = record_size(meta.timestamp - open.base_ts, open.msgs.len() as i32, key, payload, headers);
-            if open.msgs.len() >= limits.batch_num || open.records.len() + sz + 61 > limits.batch_size {
+            let sz = record_size(
+                meta.timestamp - open.base_ts,
+                open.msgs.len() as i32,
+                key,
+                payload,
+                headers,
+            );
+            if open.msgs.len() >= limits.batch_num
+                || open.records.len() + sz + 61 > limits.batch_size
+            {
                 if let Some(open) = pq.open.take() {
                     pq.ready.push_back(open.close(&name, p));
                 }
@@ -234,9 +245,10 @@ impl Accumulator {
     /// Whether nothing is queued (open, ready, or unassigned).
     pub fn is_empty(&self) -> bool {
         self.ua.is_empty()
-            && self
-                .topics
-                .values()
-                .all(|t| t.parts.iter().all(|p| p.open.is_none() && p.ready.is_empty()))
+            && self.topics.values().all(|t| {
+                t.parts
+                    .iter()
+                    .all(|p| p.open.is_none() && p.ready.is_empty())
+            })
     }
 }

@@ -58,7 +58,9 @@ impl Settings {
         let linger_ms = c.get_f64("queue.buffering.max.ms");
         let ms = |n: i64| Duration::from_millis(n.max(0) as u64);
         let codec = match t.get("compression.codec").as_deref() {
-            Some("inherit") | None => Codec::from_name(&c.get("compression.codec").unwrap_or_default()),
+            Some("inherit") | None => {
+                Codec::from_name(&c.get("compression.codec").unwrap_or_default())
+            }
             Some(x) => Codec::from_name(x),
         };
         let mto = t.get_i64("message.timeout.ms");
@@ -70,7 +72,11 @@ impl Settings {
                 batch_num: c.get_i64("batch.num.messages").max(1) as usize,
                 sticky_linger: ms(c.get_i64("sticky.partitioning.linger.ms")),
             },
-            acks: if idempotence { -1 } else { t.get_i64("request.required.acks") as i16 },
+            acks: if idempotence {
+                -1
+            } else {
+                t.get_i64("request.required.acks") as i16
+            },
             codec,
             retries: c.get_i64("message.send.max.retries").max(0) as u32,
             backoff: ms(c.get_i64("retry.backoff.ms")),
@@ -118,12 +124,21 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// Emits delivery reports for `msgs` (or only moves counters when nobody listens).
-    pub fn deliver(&self, topic: &Arc<str>, partition: i32, base_offset: i64, err: ErrorCode, msgs: Vec<MsgMeta>, log_append_ts: i64) {
+    pub fn deliver(
+        &self,
+        topic: &Arc<str>,
+        partition: i32,
+        base_offset: i64,
+        err: ErrorCode,
+        msgs: Vec<MsgMeta>,
+        log_append_ts: i64,
+    ) {
         let n = msgs.len();
         if n == 0 {
             return;
         }
-        let report = self.dr_enabled.load(Ordering::Relaxed) && !(self.settings.dr_only_error && err.is_ok());
+        let report = self.dr_enabled.load(Ordering::Relaxed)
+            && !(self.settings.dr_only_error && err.is_ok());
         if report {
             let evs = msgs.into_iter().enumerate().map(|(i, m)| {
                 let (key, payload, headers) = match m.copy {
@@ -133,10 +148,18 @@ impl Inner {
                 Event::Delivery(DeliveryReport {
                     topic: topic.clone(),
                     partition,
-                    offset: if base_offset >= 0 && err.is_ok() { base_offset + i as i64 } else { -1 },
+                    offset: if base_offset >= 0 && err.is_ok() {
+                        base_offset + i as i64
+                    } else {
+                        -1
+                    },
                     err,
                     opaque: m.opaque,
-                    timestamp: if log_append_ts > 0 { log_append_ts } else { m.timestamp },
+                    timestamp: if log_append_ts > 0 {
+                        log_append_ts
+                    } else {
+                        m.timestamp
+                    },
                     key,
                     payload,
                     len: m.len,
@@ -160,7 +183,11 @@ impl Inner {
     }
 
     pub fn error(&self, code: ErrorCode, reason: String) {
-        self.events.push(Event::Error { code, reason, fatal: code.is_fatal() });
+        self.events.push(Event::Error {
+            code,
+            reason,
+            fatal: code.is_fatal(),
+        });
     }
 }
 
@@ -176,7 +203,10 @@ impl std::fmt::Debug for Producer {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl Producer {
@@ -188,7 +218,11 @@ impl Producer {
     pub fn new(conf: Config) -> Result<Producer> {
         let settings = Settings::from_config(&conf);
         if settings.idempotence && conf.topic_config().get_i64("request.required.acks") != -1 {
-            let explicit = conf.topic_config().dump().get("request.required.acks").is_some_and(|v| v != "-1");
+            let explicit = conf
+                .topic_config()
+                .dump()
+                .get("request.required.acks")
+                .is_some_and(|v| v != "-1");
             if explicit {
                 return Err(KafkaError::with_message(
                     ErrorCode::INVALID_ARG,
@@ -232,7 +266,10 @@ impl Producer {
     /// Uses a topic configuration for `topic` (php's `newTopic($name, $topicConf)`); only
     /// its partitioner is per topic, other settings come from the producer's configuration.
     pub fn set_topic_config(&self, topic: &str, conf: &TopicConfig) {
-        if let Some(p) = conf.get("partitioner").and_then(|p| Partitioner::from_name(&p)) {
+        if let Some(p) = conf
+            .get("partitioner")
+            .and_then(|p| Partitioner::from_name(&p))
+        {
             self.set_topic_partitioner(topic, p);
         }
     }
@@ -267,12 +304,24 @@ impl Producer {
         let inner = &*self.inner;
         inner.client.guard.check()?;
         if partition < -1 {
-            return Err(KafkaError::with_message(ErrorCode::INVALID_ARG, format!("Invalid partition {partition}")));
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                format!("Invalid partition {partition}"),
+            ));
         }
-        if let Some(e) = inner.fatal.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(e) = inner
+            .fatal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Err(e);
         }
-        let ts = if timestamp_ms > 0 { timestamp_ms } else { now_ms() };
+        let ts = if timestamp_ms > 0 {
+            timestamp_ms
+        } else {
+            now_ms()
+        };
         let size = record_size(0, 0, key, payload, headers);
         if size + 61 > inner.settings.message_max_bytes {
             return Err(KafkaError::new(ErrorCode::MSG_SIZE_TOO_LARGE));
@@ -298,27 +347,48 @@ impl Producer {
             Box::new(MsgCopy {
                 key: key.map(Bytes::copy_from_slice),
                 payload: payload.map(Bytes::copy_from_slice),
-                headers: headers.iter().map(|(k, v)| (k.to_string(), v.map(Bytes::copy_from_slice))).collect(),
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.map(Bytes::copy_from_slice)))
+                    .collect(),
             })
         });
-        let meta = MsgMeta { opaque, timestamp: ts, size, len: payload.map_or(0, <[u8]>::len), copy };
+        let meta = MsgMeta {
+            opaque,
+            timestamp: ts,
+            size,
+            len: payload.map_or(0, <[u8]>::len),
+            copy,
+        };
         if !acc.topics.contains_key(topic) {
-            if let Some(tm) = inner.client.cluster.topic(topic).filter(|t| !t.partitions.is_empty()) {
+            if let Some(tm) = inner
+                .client
+                .cluster
+                .topic(topic)
+                .filter(|t| !t.partitions.is_empty())
+            {
                 acc.ensure_topic(topic, tm.partitions.len(), s.partitioner);
             }
         }
         let wake = match acc.topics.get_mut(topic) {
-            Some(tq) => match Accumulator::append(tq, partition, key, payload, headers, meta, &s.limits) {
-                Appended::Ok(w) => w,
-                Appended::UnknownPartition => return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION)),
-            },
+            Some(tq) => {
+                match Accumulator::append(tq, partition, key, payload, headers, meta, &s.limits) {
+                    Appended::Ok(w) => w,
+                    Appended::UnknownPartition => {
+                        return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION))
+                    }
+                }
+            }
             None => {
                 acc.ua.push_back(UaMessage {
                     topic: topic.to_string(),
                     partition,
                     key: key.map(Bytes::copy_from_slice),
                     payload: payload.map(Bytes::copy_from_slice),
-                    headers: headers.iter().map(|(k, v)| (k.to_string(), v.map(Bytes::copy_from_slice))).collect(),
+                    headers: headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.map(Bytes::copy_from_slice)))
+                        .collect(),
                     meta,
                     enqueued: Instant::now(),
                 });
@@ -378,7 +448,9 @@ impl Producer {
         self.set_flushing(true);
         let r = loop {
             let now = Instant::now();
-            let slice = deadline.saturating_duration_since(now).min(Duration::from_millis(50));
+            let slice = deadline
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(50));
             for ev in self.poll_events(10_000, slice) {
                 if let Err(e) = serve(ev) {
                     self.set_flushing(false);
@@ -401,7 +473,8 @@ impl Producer {
     /// # Errors
     /// `_TIMED_OUT` if messages remain after `timeout`.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
-        self.flush_with(timeout, |_| Ok::<(), ()>(())).unwrap_or(Ok(()))
+        self.flush_with(timeout, |_| Ok::<(), ()>(()))
+            .unwrap_or(Ok(()))
     }
 
     fn set_flushing(&self, on: bool) {

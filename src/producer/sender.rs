@@ -59,15 +59,23 @@ pub(super) async fn run(inner: Arc<Inner>) {
         let s = &inner.settings;
 
         // Metadata for unassigned messages, after errors, and periodically.
-        let periodic = s.md_refresh_interval.is_some_and(|i| last_md.is_none_or(|t| t.elapsed() >= i));
+        let periodic = s
+            .md_refresh_interval
+            .is_some_and(|i| last_md.is_none_or(|t| t.elapsed() >= i));
         let wanted = inner.metadata_wanted.load(Ordering::SeqCst);
-        if (wanted || (periodic && last_md.is_some())) && last_md.is_none_or(|t| t.elapsed() >= s.md_fast_interval) {
+        if (wanted || (periodic && last_md.is_some()))
+            && last_md.is_none_or(|t| t.elapsed() >= s.md_fast_interval)
+        {
             inner.metadata_wanted.store(false, Ordering::SeqCst);
             last_md = Some(Instant::now());
             refresh_metadata(&inner).await;
         }
 
-        if s.idempotence && pid.is_none() && pid_backoff.is_none_or(|t| t <= now) && !inner.acc.lock().map(|a| a.is_empty()).unwrap_or(true) {
+        if s.idempotence
+            && pid.is_none()
+            && pid_backoff.is_none_or(|t| t <= now)
+            && !inner.acc.lock().map(|a| a.is_empty()).unwrap_or(true)
+        {
             match init_producer_id(&inner).await {
                 Ok(p) => pid = Some(p),
                 Err(e) => {
@@ -132,13 +140,34 @@ async fn refresh_metadata(inner: &Arc<Inner>) {
                 failed.push((m.topic, ErrorCode::UNKNOWN_PARTITION, m.meta));
             }
             Some(tq) => {
-                let headers: Vec<HeaderRef<'_>> = m.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
-                let _ = Accumulator::append(tq, m.partition, m.key.as_deref(), m.payload.as_deref(), &headers, m.meta, &s.limits);
+                let headers: Vec<HeaderRef<'_>> = m
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_deref()))
+                    .collect();
+                let _ = Accumulator::append(
+                    tq,
+                    m.partition,
+                    m.key.as_deref(),
+                    m.payload.as_deref(),
+                    &headers,
+                    m.meta,
+                    &s.limits,
+                );
             }
             None => {
-                let code = tm.map(|t| t.err).filter(|e| !e.is_ok()).unwrap_or(ErrorCode::UNKNOWN_TOPIC);
-                if m.enqueued.elapsed() >= s.propagation_max || s.msg_timeout.is_some_and(|t| m.enqueued.elapsed() >= t) {
-                    let code = if code == ErrorCode::UNKNOWN_TOPIC_OR_PART { ErrorCode::UNKNOWN_TOPIC } else { code };
+                let code = tm
+                    .map(|t| t.err)
+                    .filter(|e| !e.is_ok())
+                    .unwrap_or(ErrorCode::UNKNOWN_TOPIC);
+                if m.enqueued.elapsed() >= s.propagation_max
+                    || s.msg_timeout.is_some_and(|t| m.enqueued.elapsed() >= t)
+                {
+                    let code = if code == ErrorCode::UNKNOWN_TOPIC_OR_PART {
+                        ErrorCode::UNKNOWN_TOPIC
+                    } else {
+                        code
+                    };
                     failed.push((m.topic, code, m.meta));
                 } else {
                     acc.ua.push_back(m);
@@ -167,7 +196,10 @@ async fn init_producer_id(inner: &Arc<Inner>) -> Result<ProducerIdent, KafkaErro
     if resp.error_code != 0 {
         return Err(KafkaError::new(ErrorCode::from_kafka(resp.error_code)));
     }
-    Ok(ProducerIdent { id: resp.producer_id.0, epoch: resp.producer_epoch })
+    Ok(ProducerIdent {
+        id: resp.producer_id.0,
+        epoch: resp.producer_epoch,
+    })
 }
 
 type Groups = HashMap<i32, Vec<Batch>>;
@@ -182,6 +214,17 @@ fn collect(inner: &Arc<Inner>, may_send: bool) -> (Groups, Option<Instant>) {
     let mut want_md = false;
     let mut acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
     let mut next = acc.close_due(s.linger, now);
+    if let Some(to) = s.msg_timeout {
+        while acc.ua.front().is_some_and(|m| m.enqueued + to <= now) {
+            if let Some(m) = acc.ua.pop_front() {
+                expired.push((Arc::from(m.topic.as_str()), -1, vec![m.meta]));
+            }
+        }
+        if let Some(m) = acc.ua.front() {
+            let d = m.enqueued + to;
+            next = Some(next.map_or(d, |n| n.min(d)));
+        }
+    }
     let cluster = &inner.client.cluster;
     for tq in acc.topics.values_mut() {
         for (i, pq) in tq.parts.iter_mut().enumerate() {
@@ -197,7 +240,11 @@ fn collect(inner: &Arc<Inner>, may_send: bool) -> (Groups, Option<Instant>) {
                         expired.push((tq.name.clone(), p, o.msgs));
                     }
                 }
-                let oldest = pq.ready.front().map(|b| b.created).or(pq.open.as_ref().map(|o| o.created));
+                let oldest = pq
+                    .ready
+                    .front()
+                    .map(|b| b.created)
+                    .or(pq.open.as_ref().map(|o| o.created));
                 if let Some(o) = oldest {
                     let d = o + to;
                     next = Some(next.map_or(d, |n| n.min(d)));
@@ -237,7 +284,11 @@ fn collect(inner: &Arc<Inner>, may_send: bool) -> (Groups, Option<Instant>) {
     (groups, next)
 }
 
-fn wire(b: &mut Batch, inner: &Inner, pid: Option<ProducerIdent>) -> Result<bytes::Bytes, KafkaError> {
+fn wire(
+    b: &mut Batch,
+    inner: &Inner,
+    pid: Option<ProducerIdent>,
+) -> Result<bytes::Bytes, KafkaError> {
     if let Some(w) = &b.wire {
         return Ok(w.clone());
     }
@@ -321,7 +372,11 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
         }
         return;
     }
-    let wait = inner.client.cluster.request_timeout().max(Duration::from_millis(s.request_timeout_ms.max(0) as u64));
+    let wait = inner
+        .client
+        .cluster
+        .request_timeout()
+        .max(Duration::from_millis(s.request_timeout_ms.max(0) as u64));
     match conn.send_versioned(&req, version, wait).await {
         Err(e) => {
             if e.code == ErrorCode::TRANSPORT {
@@ -347,7 +402,10 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
                     Some(p) if p.error_code == 46 => Ok((-1, -1)),
                     Some(p) => Err(KafkaError::with_message(
                         ErrorCode::from_kafka(p.error_code),
-                        p.error_message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| ErrorCode::from_kafka(p.error_code).description()),
+                        p.error_message
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or_else(|| ErrorCode::from_kafka(p.error_code).description()),
                     )),
                 };
                 finish(&inner, b, r, gen);
@@ -367,7 +425,14 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
         .and_then(|t| t.parts.get_mut(b.partition as usize));
     let Some(pq) = pq else {
         drop(acc);
-        inner.deliver(&b.topic, b.partition, -1, ErrorCode::UNKNOWN_PARTITION, b.msgs, 0);
+        inner.deliver(
+            &b.topic,
+            b.partition,
+            -1,
+            ErrorCode::UNKNOWN_PARTITION,
+            b.msgs,
+            0,
+        );
         return;
     };
     pq.in_flight = false;
@@ -377,12 +442,21 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
         Err(_) if purged => Err(ErrorCode::PURGE_INFLIGHT),
         Err(e) => {
             let expired = s.msg_timeout.is_some_and(|t| b.created.elapsed() >= t);
-            let retriable = e.code.is_retriable() || e.code == ErrorCode::TRANSPORT || e.code == ErrorCode::UNKNOWN_BROKER;
-            if retriable && b.attempts < s.retries && !expired && !inner.shutdown.load(Ordering::SeqCst) {
+            let retriable = e.code.is_retriable()
+                || e.code == ErrorCode::TRANSPORT
+                || e.code == ErrorCode::UNKNOWN_BROKER;
+            if retriable
+                && b.attempts < s.retries
+                && !expired
+                && !inner.shutdown.load(Ordering::SeqCst)
+            {
                 b.attempts += 1;
                 let exp = s.backoff.saturating_mul(1 << b.attempts.min(10));
                 pq.backoff_until = Some(Instant::now() + exp.min(s.backoff_max));
-                if e.code.needs_metadata_refresh() || e.code == ErrorCode::TIMED_OUT || e.code == ErrorCode::UNKNOWN_BROKER {
+                if e.code.needs_metadata_refresh()
+                    || e.code == ErrorCode::TIMED_OUT
+                    || e.code == ErrorCode::UNKNOWN_BROKER
+                {
                     inner.metadata_wanted.store(true, Ordering::SeqCst);
                 }
                 pq.ready.push_front(b);
@@ -390,7 +464,11 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
                 inner.wake.notify_one();
                 return;
             }
-            Err(if expired { ErrorCode::MSG_TIMED_OUT } else { e.code })
+            Err(if expired {
+                ErrorCode::MSG_TIMED_OUT
+            } else {
+                e.code
+            })
         }
     };
     drop(acc);
