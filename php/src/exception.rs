@@ -187,3 +187,14 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         })
         .register()
 }
+
+/// `RdKafka\Exception` for a core error: its text and librdkafka code
+/// (php-rdkafka: `zend_throw_exception(ce_kafka_exception, rd_kafka_err2str(err), err)`).
+pub fn from_kafka(err: kafkars::KafkaError) -> PhpException {
+    rdkafka_exception(err.message, i64::from(err.code.0))
+}
+
+/// `RdKafka\KafkaErrorException` for a core error (transactions API).
+pub fn kafka_error_from(err: &kafkars::KafkaError) -> PhpException {
+    kafka_error(err.code.0, err.fatal, err.retriable, err.txn_requires_abort)
+}

@@ -19,6 +19,19 @@
 //! - `topic_partition.rs` — `RdKafka\TopicPartition` and array conversions.
 //! - `weak_typing.rs` — PHP weak-mode coercion for `string`/`int` parameters.
 //! - `errors.rs` — error names/texts from the core's table.
+//! - `kafka.rs` — `RdKafka`, `RdKafka\Producer`, `RdKafka\Consumer`.
+//! - `kafka_consumer.rs` — `RdKafka\KafkaConsumer`.
+//! - `topic.rs` — `RdKafka\Topic` and Producer/Consumer/KafkaConsumer topics.
+//! - `queue.rs` — `RdKafka\Queue`.
+//! - `client.rs` — per-client state: config, callables, owner process, opaques.
+//! - `ops.rs` — every call into the core client, and event → callback dispatch.
+//! - `union_types.rs` — `Message|array|null` parameters (patched at first RINIT).
+//! - `returns.rs` — PHP types ext-php-rs cannot derive (`int &$x`, `RdKafka\Message`).
+//!
+//! A call's path: PHP method (`kafka.rs`, `topic.rs` …) validates arguments like
+//! php-rdkafka → `ops.rs` calls the core → core events come back through
+//! `ops.rs`, which runs the PHP callbacks → errors become exceptions in
+//! `exception.rs`.
 //!
 //! MINIT registers classes and constants only: no thread, no runtime (fork
 //! and FPM safety, DESIGN.md decision 12).
@@ -26,15 +39,23 @@
 #![allow(clippy::needless_pass_by_value)]
 
 pub mod callbacks;
+pub mod client;
 pub mod class_registry;
 pub mod conf;
 pub mod constants;
 pub mod errors;
 pub mod exception;
 pub mod functions;
+pub mod kafka;
+pub mod kafka_consumer;
 pub mod message;
 pub mod metadata;
+pub mod ops;
+pub mod queue;
+pub mod returns;
+pub mod topic;
 pub mod topic_partition;
+pub mod union_types;
 pub mod weak_typing;
 
 use std::ffi::CString;
@@ -49,7 +70,8 @@ pub const PHP_RDKAFKA_COMPAT_VERSION: &str = "6.0.5";
 fn startup(_ty: i32, module_number: i32) -> i32 {
     let result = constants::register(module_number)
         .and_then(|()| exception::register())
-        .and_then(|()| message::register());
+        .and_then(|()| message::register())
+        .and_then(|()| topic::register_topic_class());
     match result {
         Ok(()) => 0,
         Err(_) => -1,
@@ -83,6 +105,15 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("rdkafka")
         .version(PHP_RDKAFKA_COMPAT_VERSION)
         .info_function(module_info)
+        .request_startup_function(union_types::request_startup)
+        .class::<kafka::RdKafka>()
+        .class::<kafka::Producer>()
+        .class::<kafka::Consumer>()
+        .class::<kafka_consumer::KafkaConsumer>()
+        .class::<topic::ProducerTopic>()
+        .class::<topic::ConsumerTopic>()
+        .class::<topic::KafkaConsumerTopic>()
+        .class::<queue::Queue>()
         .class::<conf::Conf>()
         .class::<conf::TopicConf>()
         .class::<topic_partition::TopicPartition>()

@@ -1,6 +1,7 @@
 //! `RdKafka\TopicPartition`: topic, partition, offset (and an error after
 //! commits / offset queries), with php-rdkafka's fluent setters.
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
@@ -102,12 +103,10 @@ fn value_type_name(value: &Zval) -> String {
 }
 
 /// Builds a PHP array of `RdKafka\TopicPartition` objects.
-pub fn list_to_array(list: Vec<TopicPartition>) -> PhpResult<Zval> {
+pub fn list_to_array(list: Vec<TopicPartition>) -> PhpResult<ZBox<ZendHashTable>> {
     let mut array = ZendHashTable::with_capacity(list.len() as u32);
     for tp in list {
         array.push(tp)?;
     }
-    let mut zv = Zval::new();
-    zv.set_hashtable(array);
-    Ok(zv)
+    Ok(array)
 }

@@ -1,0 +1,47 @@
+//! Union parameter types ext-php-rs cannot declare.
+//!
+//! php-rdkafka declares `KafkaConsumer::commit(RdKafka\Message|array|null
+//! $message_or_offsets = null)` (and `commitAsync`). ext-php-rs declares
+//! `?RdKafka\Message`; once per process, before the first request runs, this
+//! adds `array` to the registered argument type (the `MAY_BE_ARRAY` bit next
+//! to the class name, exactly what PHP's own `ZEND_ARG_OBJ_TYPE_MASK` does),
+//! so reflection and the engine see php-rdkafka's signature.
+
+use std::sync::Once;
+
+use ext_php_rs::ffi::{zend_function, zend_hash_str_find_ptr_lc};
+use ext_php_rs::zend::ClassEntry;
+
+use crate::class_registry::may_be;
+
+static PATCHED: Once = Once::new();
+
+/// Widens the first parameter of `class::method` with `extra_mask`.
+fn widen_first_param(class: &str, method: &str, extra_mask: u32) {
+    let Some(ce) = ClassEntry::try_find(class) else { return };
+    // SAFETY: the class' function table is live for the process; the entry is
+    // an internal function whose `arg_info` has at least one parameter (the
+    // methods patched here all declare one). Runs once, before any request.
+    unsafe {
+        let func = zend_hash_str_find_ptr_lc(&ce.function_table, method.as_ptr().cast(), method.len())
+            .cast::<zend_function>();
+        if func.is_null() || (*func).type_ != 1 {
+            return; // not found, or not ZEND_INTERNAL_FUNCTION
+        }
+        let internal = &mut (*func).internal_function;
+        if internal.arg_info.is_null() || internal.num_args < 1 {
+            return;
+        }
+        (*internal.arg_info).type_.type_mask |= extra_mask;
+    }
+}
+
+/// Request startup hook: patches the declarations once per process.
+pub extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
+    PATCHED.call_once(|| {
+        for method in ["commit", "commitasync"] {
+            widen_first_param("RdKafka\\KafkaConsumer", method, may_be::ARRAY);
+        }
+    });
+    0
+}
