@@ -76,8 +76,10 @@ pub async fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> Descri
                 result.configs = entries
                     .into_iter()
                     .filter(|(k, _, _)| {
+                        // null (or empty) asks for every setting
                         res.configuration_keys
                             .as_ref()
+                            .filter(|keys| !keys.is_empty())
                             .map_or(true, |keys| keys.iter().any(|want| want.as_str() == *k))
                     })
                     .map(|(k, v, t)| {

@@ -49,8 +49,14 @@ impl TestBroker {
     }
 
     pub async fn stop(self) {
+        self.stop_keep_dir().await;
+    }
+
+    /// Stops the broker and hands back its data directory (for restart tests).
+    pub async fn stop_keep_dir(self) -> tempfile::TempDir {
         self.shutdown.cancel();
         tokio::time::timeout(STEP, self.task).await.unwrap().unwrap();
+        self.dir
     }
 }
 
@@ -146,7 +152,7 @@ pub fn batch(values: &[&str], compression: Compression) -> Bytes {
             producer_epoch: -1,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            sequence: i as i32, // offset - sequence constant: one batch
             timestamp: 1_700_000_000_000 + i as i64,
             key: None,
             value: Some(Bytes::copy_from_slice(v.as_bytes())),
