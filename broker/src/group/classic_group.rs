@@ -343,7 +343,6 @@ impl ClassicGroup {
         if let Some(tx) = member.awaiting_sync.take() {
             let _ = tx.send(SyncResult::error(GroupError::FencedInstanceId));
         }
-        let protocols_changed = !member.same_protocols(&p.protocols);
         member.id = new_id.clone();
         member.update(&p);
         member.heartbeat(now);
@@ -353,11 +352,22 @@ impl ClassicGroup {
             self.leader_id = Some(new_id.clone());
         }
         let is_leader = self.leader_id.as_ref() == Some(&new_id);
+        // As Kafka: only a change of the protocol the group would select forces a rebalance;
+        // the member's new metadata is kept either way.
+        let same_protocol = self.protocol_name.as_deref() == Some(self.select_protocol().as_str());
         match self.state {
-            GroupState::Stable if !protocols_changed && (!is_leader || p.version >= 9) => {
+            GroupState::Stable if same_protocol => {
                 // KIP-345: a restarted static member takes its old place without a rebalance.
                 let mut result = self.current_join_result(&new_id);
-                result.skip_assignment = is_leader;
+                if is_leader && p.version < 9 {
+                    // Before KIP-814 the leader cannot be told to skip the assignment: name the
+                    // old id as leader so the member syncs as a follower and gets its
+                    // assignment, instead of assigning a Stable group nobody would hear of.
+                    result.leader_id = old_id;
+                    result.members.clear();
+                } else {
+                    result.skip_assignment = is_leader;
+                }
                 Outcome::Done(result)
             }
             GroupState::PreparingRebalance => {

@@ -333,22 +333,41 @@ fn static_member_restart_keeps_its_place_without_a_rebalance() {
 }
 
 #[test]
-fn static_leader_restart_before_v9_rebalances() {
+fn static_leader_restart_does_not_rebalance() {
     let t0 = Instant::now();
     let mut g = ClassicGroup::new("g", Duration::ZERO);
     let mut rx = wait(g.join(params(&MemberId::default(), Some("i1"), &["range"], 5), t0));
     let a = rx.try_recv().unwrap().member_id;
-    let _ = wait(g.sync(sync_params(1, &a, vec![]), t0));
+    let _ = wait(g.sync(
+        sync_params(1, &a, vec![(a.clone(), Bytes::from_static(b"A"))]),
+        t0,
+    ));
     assert_eq!(g.state(), GroupState::Stable);
-    let mut rx = wait(g.join(params(&MemberId::default(), Some("i1"), &["range"], 5), t0));
-    let r = rx.try_recv().unwrap();
-    assert_eq!(r.generation_id, 2);
-    assert_eq!(r.leader_id, r.member_id);
-    // With v9 the leader skips the assignment instead.
-    let _ = wait(g.sync(sync_params(2, &r.member_id, vec![]), t0));
+    // Before v9 the restarted leader is told the old id leads, so it syncs as a follower.
+    let r = done(g.join(params(&MemberId::default(), Some("i1"), &["range"], 5), t0));
+    assert_eq!((r.generation_id, r.leader_id.clone()), (1, a.clone()));
+    assert!(r.members.is_empty() && !r.skip_assignment);
+    let s = done(g.sync(sync_params(1, &r.member_id, vec![]), t0));
+    assert_eq!(s.assignment, Bytes::from_static(b"A"));
+    // With v9 it is named leader and told to skip the assignment.
     let r9 = done(g.join(params(&MemberId::default(), Some("i1"), &["range"], 9), t0));
     assert!(r9.skip_assignment);
-    assert_eq!(r9.generation_id, 2);
+    assert_eq!(
+        (r9.generation_id, r9.leader_id.clone()),
+        (1, r9.member_id.clone())
+    );
+    assert_eq!(r9.members.len(), 1);
+    // A change of the selected protocol does rebalance.
+    let mut rx = wait(g.join(
+        params(
+            &MemberId::default(),
+            Some("i1"),
+            &["roundrobin", "range"],
+            9,
+        ),
+        t0,
+    ));
+    assert_eq!(rx.try_recv().unwrap().generation_id, 2);
 }
 
 #[test]
