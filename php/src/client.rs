@@ -1,22 +1,25 @@
 //! The binding's view of one client instance (`RdKafka\Producer`,
 //! `RdKafka\Consumer`, `RdKafka\KafkaConsumer`): the configuration and
-//! callables it was built from, its owner process, and the core handle.
+//! callables it was built from, the core client behind it, and the events
+//! taken from the core but not yet handed to PHP.
 //!
-//! Every network operation goes to the core crate; this module only adapts
-//! types. Opaque values (`$msg_opaque`) stay on the PHP side in
-//! [`OpaqueStore`]: the core carries a number, never a zval.
+//! Opaque values (`$msg_opaque`) stay on the PHP side in [`OpaqueStore`]: the
+//! core carries a number, never a zval.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
+use kafkars::client::Client;
 use kafkars::error::{ErrorCode, KafkaError};
+use kafkars::event::Event;
+use kafkars::producer::Producer;
 use kafkars::runtime::ProcessGuard;
 use kafkars::{Config, TopicConfig};
 
-use crate::callbacks::Callbacks;
-use crate::exception;
+use crate::callbacks::{CallbackKind, Callbacks};
+use crate::exception::{self, from_kafka};
 
 /// `Result` with a librdkafka-coded error from the core.
 pub type KResult<T> = Result<T, KafkaError>;
@@ -37,45 +40,66 @@ pub struct OpaqueStore {
 
 impl OpaqueStore {
     /// Keeps `opaque` and returns its key (0 means "no opaque").
-    pub fn insert(&mut self, opaque: Option<&Zval>) -> u64 {
-        let Some(opaque) = opaque.filter(|z| !z.is_null()) else { return 0 };
+    pub fn insert(&mut self, opaque: Zval) -> u64 {
         self.next += 1;
-        self.values.insert(self.next, opaque.shallow_clone());
+        self.values.insert(self.next, opaque);
         self.next
     }
 
-    /// Takes back the opaque of a finished message.
+    /// Takes back the opaque of a finished (or never queued) message.
     pub fn take(&mut self, key: u64) -> Option<Zval> {
         if key == 0 {
             return None;
         }
         self.values.remove(&key)
     }
+}
 
-    /// Forgets an opaque whose message was never queued.
-    pub fn discard(&mut self, key: u64) {
-        self.values.remove(&key);
-    }
+/// The core object behind a client.
+pub enum Backend {
+    Producer(Producer),
+    /// Consumers: the role-independent client until the core consumer lands.
+    Client(Client),
 }
 
 /// The state every client class holds.
 pub struct ClientState {
     pub kind: ClientKind,
-    pub config: Config,
     pub callbacks: Callbacks,
     pub opaques: RefCell<OpaqueStore>,
+    /// Events taken from the core and not yet served (a callback threw).
+    pub pending: RefCell<VecDeque<Event>>,
+    config: Config,
     guard: ProcessGuard,
+    backend: Backend,
 }
 
 impl ClientState {
-    pub fn new(kind: ClientKind, config: Config, callbacks: Callbacks) -> Self {
-        ClientState {
+    /// Creates the core client for `config`.
+    ///
+    /// # Errors
+    /// `RdKafka\Exception` when the core refuses the configuration or cannot
+    /// start its runtime.
+    pub fn new(kind: ClientKind, config: Config, callbacks: Callbacks) -> PhpResult<Self> {
+        let backend = match kind {
+            ClientKind::Producer => {
+                let producer = Producer::new(config.clone()).map_err(from_kafka)?;
+                if callbacks.is_set(CallbackKind::DrMsg) {
+                    producer.enable_delivery_reports(true);
+                }
+                Backend::Producer(producer)
+            }
+            ClientKind::Consumer => Backend::Client(Client::new(&config).map_err(from_kafka)?),
+        };
+        Ok(ClientState {
             kind,
-            config,
             callbacks,
             opaques: RefCell::new(OpaqueStore::default()),
+            pending: RefCell::new(VecDeque::new()),
+            config,
             guard: ProcessGuard::new(),
-        }
+            backend,
+        })
     }
 
     /// Refuses work in a process forked from the one that created the client.
@@ -83,9 +107,28 @@ impl ClientState {
         self.guard.check().map_err(exception::from_kafka)
     }
 
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// The effective topic configuration for `newTopic()`.
     pub fn topic_config(&self, given: Option<&TopicConfig>) -> TopicConfig {
         given.cloned().unwrap_or_else(|| self.config.topic_config().clone())
+    }
+
+    /// The role-independent core client (metadata, watermarks …).
+    pub fn client(&self) -> &Client {
+        match &self.backend {
+            Backend::Producer(p) => p.client(),
+            Backend::Client(c) => c,
+        }
+    }
+
+    pub fn producer(&self) -> Option<&Producer> {
+        match &self.backend {
+            Backend::Producer(p) => Some(p),
+            Backend::Client(_) => None,
+        }
     }
 }
 

@@ -33,7 +33,7 @@ fn uninitialized() -> PhpException {
 
 /// Builds the client state from an optional `Conf` (copied, like php-rdkafka's
 /// `rd_kafka_conf_dup`: later changes to the Conf do not affect the client).
-fn new_state(kind: ClientKind, conf: Option<&Conf>) -> ClientState {
+fn new_state(kind: ClientKind, conf: Option<&Conf>) -> PhpResult<ClientState> {
     match conf {
         Some(conf) => ClientState::new(kind, conf.config.clone(), conf.callbacks.clone()),
         None => ClientState::new(kind, kafkars::Config::new(), Callbacks::default()),
@@ -236,6 +236,9 @@ impl Producer {
         name: String,
         conf: kafkars::TopicConfig,
     ) -> PhpResult<TopicRet> {
+        if let Some(producer) = self_.state.producer() {
+            producer.set_topic_config(&name, &conf);
+        }
         let owner = ops::this_zval(self_);
         TopicRet::new(ProducerTopic::new(owner, name, conf))
     }
@@ -249,8 +252,8 @@ impl Producer {
 }
 
 rdkafka_impl!(Producer {
-    pub fn __construct(conf: Option<&Conf>) -> Self {
-        Producer { state: new_state(ClientKind::Producer, conf) }
+    pub fn __construct(conf: Option<&Conf>) -> PhpResult<Self> {
+        Ok(Producer { state: new_state(ClientKind::Producer, conf)? })
     }
 
     pub fn init_transactions(&self, timeout_ms: PhpInt) -> PhpResult<()> {
@@ -299,8 +302,8 @@ impl Consumer {
 }
 
 rdkafka_impl!(Consumer {
-    pub fn __construct(conf: Option<&Conf>) -> Self {
-        Consumer { state: new_state(ClientKind::Consumer, conf) }
+    pub fn __construct(conf: Option<&Conf>) -> PhpResult<Self> {
+        Ok(Consumer { state: new_state(ClientKind::Consumer, conf)? })
     }
 
     pub fn new_queue(self_: &mut ZendClassObject<Self>) -> PhpResult<Queue> {

@@ -30,7 +30,7 @@ pub struct MessageFields<'a> {
     pub payload: Option<&'a [u8]>,
     pub key: Option<&'a [u8]>,
     pub offset: i64,
-    pub headers: &'a [(String, Option<Vec<u8>>)],
+    pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
     pub opaque: Option<&'a Zval>,
 }
 
@@ -61,9 +61,8 @@ pub fn new_message(fields: &MessageFields<'_>) -> ZBox<ZendObject> {
     }
     let _ = obj.set_property("offset", fields.offset);
     let mut headers = ZendHashTable::with_capacity(fields.headers.len() as u32);
-    for (name, value) in fields.headers {
-        let value = value.as_deref().map(bytes_zval).unwrap_or_else(|| bytes_zval(b""));
-        let _ = headers.insert(name.as_str(), value);
+    for (name, value) in &fields.headers {
+        let _ = headers.insert(*name, bytes_zval(value.unwrap_or(b"")));
     }
     let _ = obj.set_property("headers", headers);
     if let Some(opaque) = fields.opaque {

@@ -71,6 +71,27 @@ impl TopicPartition {
     }
 }
 
+impl TopicPartition {
+    pub fn to_core(&self) -> kafkars::TopicPartition {
+        kafkars::TopicPartition {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            offset: self.offset,
+            err: kafkars::ErrorCode(self.err.unwrap_or(0)),
+            metadata: None,
+        }
+    }
+
+    pub fn from_core(tp: kafkars::TopicPartition) -> Self {
+        TopicPartition {
+            topic: tp.topic,
+            partition: tp.partition,
+            offset: tp.offset,
+            err: Some(tp.err.0),
+        }
+    }
+}
+
 /// Reads a PHP array of `RdKafka\TopicPartition` (php-rdkafka's
 /// `array_arg_to_kafka_topic_partition_list`), rejecting other elements with
 /// php-rdkafka's exception.
