@@ -348,3 +348,76 @@ def test_kafka_python_group_consumer(broker, topic, group):
     assert consume(20) == first
     second = produce(broker.bootstrap, topic, 4, start=10)
     assert consume(8) == second, "the second consumer resumes at the committed offsets"
+
+
+# ---- Java: Kafka's own consumer and kafka-consumer-groups ------------------------------------
+
+GROUPS_CMD = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
+
+
+@pytest.mark.java
+def test_kafka_consumer_groups_list_describe_and_reset(broker, topic, group, java_tool):
+    create_topic(broker.bootstrap, topic, partitions=2)
+    produce(broker.bootstrap, topic, 10)
+    c = Tracker(consumer(broker.bootstrap, group))
+    c.c.subscribe([topic])
+    poll_until([c], lambda: len(c.seen) >= 20, 30, "20 messages")
+    c.c.close()
+    produce(broker.bootstrap, topic, 3, start=10)  # lag 3 per partition
+    b = ["--bootstrap-server", broker.bootstrap]
+
+    listed = java_tool(GROUPS_CMD, [*b, "--list"]).stdout.decode().split()
+    assert group in listed
+
+    out = java_tool(GROUPS_CMD, [*b, "--describe", "--group", group]).stdout.decode()
+    rows = [line.split() for line in out.splitlines() if line.startswith(group)]
+    # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
+    assert sorted((int(r[2]), r[3], r[4], r[5]) for r in rows) == [(0, "10", "13", "3"), (1, "10", "13", "3")], out
+
+    out = java_tool(GROUPS_CMD, [*b, "--reset-offsets", "--to-earliest", "--execute", "--group", group,
+                                 "--topic", topic]).stdout.decode()
+    rows = [line.split() for line in out.splitlines() if line.startswith(group)]
+    assert sorted((int(r[2]), r[3]) for r in rows) == [(0, "0"), (1, "0")], out
+
+    again = Tracker(consumer(broker.bootstrap, group))
+    again.c.subscribe([topic])
+    try:
+        poll_until([again], lambda: len(again.seen) >= 26, 30, "everything again after the reset")
+        assert min(again.offsets(0)) == 0 and min(again.offsets(1)) == 0
+    finally:
+        again.c.close()
+
+
+@pytest.mark.java
+def test_mixed_librdkafka_and_java_group_agrees_on_an_assignment(broker, topic, group, kafka_libs, tmp_path):
+    from conftest import java_cmd
+
+    create_topic(broker.bootstrap, topic, partitions=2)
+    out_path = tmp_path / "java.out"
+    java = subprocess.Popen(
+        java_cmd(kafka_libs, CONSOLE_CONSUMER,
+                 ["--bootstrap-server", broker.bootstrap, "--topic", topic, "--group", group,
+                  "--consumer-property", f"session.timeout.ms={SESSION_MS}",
+                  "--consumer-property", "auto.offset.reset=earliest",
+                  "--consumer-property", "auto.commit.interval.ms=200"]),
+        stdout=open(out_path, "wb"), stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    c = Tracker(consumer(broker.bootstrap, group))
+    c.c.subscribe([topic])
+    try:
+        poll_until([c], lambda: len(c.partitions()) == 1, 60, "librdkafka and Java members to share the topic")
+        values = produce(broker.bootstrap, topic, 20)
+
+        def java_values():
+            return set(out_path.read_bytes().split())
+
+        poll_until([c], lambda: {v for _, _, v in c.seen} | java_values() >= values, 60,
+                   "every message to reach one of the two members")
+        mine = next(iter(c.partitions()))
+        assert {v for _, _, v in c.seen} == {v for v in values if v.startswith(b"p%d-" % mine)}
+        assert java_values() == values - {v for _, _, v in c.seen}, "Java got the other partition"
+    finally:
+        c.c.close()
+        os.killpg(java.pid, signal.SIGKILL)
+        java.wait(10)
