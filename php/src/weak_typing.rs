@@ -24,6 +24,9 @@ impl<'a> FromZval<'a> for PhpBytes<'a> {
         if let Some(s) = zval.zend_str() {
             return Some(PhpBytes(Cow::Borrowed(s.as_bytes())));
         }
+        if zval.is_null() {
+            return None; // `?string` gets None; `string` gets a TypeError
+        }
         scalar_to_string(zval).map(|s| PhpBytes(Cow::Owned(s.into_bytes())))
     }
 }
@@ -56,6 +59,9 @@ impl<'a> FromZval<'a> for PhpInt {
     const TYPE: DataType = DataType::Long;
 
     fn from_zval(zval: &'a Zval) -> Option<Self> {
+        if zval.is_null() {
+            return None; // `?int` gets None; `int` gets a TypeError
+        }
         scalar_to_long(zval).map(PhpInt)
     }
 }
