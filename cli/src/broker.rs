@@ -62,6 +62,15 @@ pub fn run(args: BrokerArgs) -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        // Signal handlers go in before the port opens: a supervisor may signal us as soon as
+        // it can connect.
+        let signals = match Signals::install() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("kafkars broker: cannot install signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let server = match Server::bind(config).await {
             Ok(s) => s,
             Err(e) => {
@@ -72,7 +81,7 @@ pub fn run(args: BrokerArgs) -> ExitCode {
         println!("kafkars broker listening on {}", server.local_addr());
         let token = server.shutdown_token();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            signals.wait().await;
             tracing::info!("signal received, shutting down");
             token.cancel();
         });
@@ -81,17 +90,21 @@ pub fn run(args: BrokerArgs) -> ExitCode {
     })
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }
