@@ -71,10 +71,11 @@ pub fn rd_kafka_offset_tail(cnt: PhpInt) -> i64 {
     OFFSET_TAIL_BASE - cnt.0
 }
 
-/// Threads kafkars runs for this process (0 until a client is created).
+/// Background threads of this process besides the PHP thread (kafkars'
+/// runtime: 0 until the first client is created, then a fixed small number).
 #[php_function]
 pub fn rd_kafka_thread_cnt() -> i64 {
-    0
+    std::fs::read_dir("/proc/self/task").map_or(0, |tasks| tasks.count() as i64 - 1)
 }
 
 fn clamp_code(code: i64) -> i32 {
