@@ -190,3 +190,13 @@ pub fn parse_error(e: clap::Error) -> ! {
     eprintln!("kafkars: error: {first} (see --help)");
     std::process::exit(EXIT_USAGE);
 }
+
+/// Restores the default SIGPIPE action, so `kafkars … | head` ends quietly like other Unix
+/// tools instead of panicking in `println!` (Rust ignores SIGPIPE by default).
+pub fn default_sigpipe() {
+    // SAFETY: called at the start of a subcommand, before any thread of ours writes to a
+    // pipe; setting a signal's disposition to SIG_DFL has no other preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

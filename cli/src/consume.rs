@@ -108,6 +108,7 @@ pub struct Fetched {
 
 /// Runs the console consumer.
 pub fn run(args: ConsumeArgs) -> ExitCode {
+    connect::default_sigpipe();
     connect::exit(consume(args))
 }
 

@@ -72,6 +72,7 @@ enum GroupsCommand {
 
 /// Runs a `groups` subcommand.
 pub fn run(args: GroupsArgs) -> ExitCode {
+    connect::default_sigpipe();
     connect::exit(dispatch(args))
 }
 
@@ -420,13 +421,17 @@ impl GroupMember {
             return;
         }
         let Ok(conn) = self.conn().await else { return };
+        let Ok(v) = conn.version::<LeaveGroupRequest>(5) else { return };
         let mut req = LeaveGroupRequest::default();
         req.group_id = group_id(&self.group);
-        req.member_id = StrBytes::from_string(self.member_id.clone());
-        let mut mi = MemberIdentity::default();
-        mi.member_id = StrBytes::from_string(self.member_id.clone());
-        req.members = vec![mi];
-        let _ = conn.send(&req, 5).await;
+        if v >= 3 {
+            let mut mi = MemberIdentity::default();
+            mi.member_id = StrBytes::from_string(self.member_id.clone());
+            req.members = vec![mi];
+        } else {
+            req.member_id = StrBytes::from_string(self.member_id.clone());
+        }
+        let _ = conn.send_versioned(&req, v, self.cluster.request_timeout()).await;
     }
 }
 

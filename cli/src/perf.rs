@@ -72,6 +72,7 @@ enum PerfCommand {
 
 /// Runs a `perf` subcommand.
 pub fn run(args: PerfArgs) -> ExitCode {
+    connect::default_sigpipe();
     connect::exit(dispatch(args))
 }
 

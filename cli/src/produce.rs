@@ -43,6 +43,7 @@ pub struct ProduceArgs {
 
 /// Runs the console producer.
 pub fn run(args: ProduceArgs) -> ExitCode {
+    connect::default_sigpipe();
     connect::exit(produce(args))
 }
 

@@ -73,6 +73,7 @@ enum TopicsCommand {
 
 /// Runs a `topics` subcommand.
 pub fn run(args: TopicsArgs) -> ExitCode {
+    connect::default_sigpipe();
     connect::exit(dispatch(args))
 }
 
