@@ -314,6 +314,36 @@ def test_static_member_restart_does_not_rebalance(broker, topic, group):
         c3.c.close()
 
 
+def test_duplicate_static_instance_fences_the_older_member(broker, topic, group):
+    from confluent_kafka import KafkaError
+
+    create_topic(broker.bootstrap, topic, partitions=2)
+    c1 = Tracker(consumer(broker.bootstrap, group, **{"group.instance.id": "dup"}))
+    c1.c.subscribe([topic])
+    poll_until([c1], lambda: c1.partitions() == {0, 1}, 30, "the first member to own the topic")
+    c2 = Tracker(consumer(broker.bootstrap, group, **{"group.instance.id": "dup"}))
+    c2.c.subscribe([topic])
+    errors = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not errors:
+            m = c1.c.poll(0.1)
+            if m is not None and m.error():
+                errors.append(m.error())
+            c2.poll_once(0.05)
+        assert errors, "the older member was told it is fenced"
+        # librdkafka raises FENCED_INSTANCE_ID as a fatal error (_FATAL wrapping the cause).
+        assert errors[0].code() in (KafkaError.FENCED_INSTANCE_ID, KafkaError._FATAL), errors[0]
+        assert "fenced" in errors[0].str(), errors[0]
+        poll_until([c2], lambda: c2.partitions() == {0, 1}, 30, "the newer member to own the topic")
+    finally:
+        c2.c.close()
+        try:
+            c1.c.close()
+        except Exception:
+            pass  # a fenced consumer may refuse to close cleanly
+
+
 def test_kcat_balanced_consumer_resumes_from_committed_offsets(broker, topic, group):
     create_topic(broker.bootstrap, topic, partitions=2)
     first = produce(broker.bootstrap, topic, 10)
@@ -417,7 +447,23 @@ def test_mixed_librdkafka_and_java_group_agrees_on_an_assignment(broker, topic, 
         mine = next(iter(c.partitions()))
         assert {v for _, _, v in c.seen} == {v for v in values if v.startswith(b"p%d-" % mine)}
         assert java_values() == values - {v for _, _, v in c.seen}, "Java got the other partition"
-    finally:
-        c.c.close()
+
+        # kill -9 the Java member once its offsets are committed: the librdkafka member takes
+        # its partition after the session timeout and resumes at Java's committed offset.
+        theirs = 1 - mine
+        from confluent_kafka import TopicPartition
+
+        poll_until([c], lambda: c.c.committed([TopicPartition(topic, theirs)], timeout=5)[0].offset == 20, 30,
+                   "the Java member to commit its partition")
         os.killpg(java.pid, signal.SIGKILL)
         java.wait(10)
+        poll_until([c], lambda: c.partitions() == {0, 1}, SESSION_MS / 1000 + 10,
+                   "the librdkafka member to take over the Java member's partition")
+        more = produce(broker.bootstrap, topic, 5, start=20)
+        poll_until([c], lambda: {v for _, _, v in c.seen} >= more, 30, "the new messages")
+        assert c.offsets(theirs)[0] == 20, "resumed at the Java member's committed offset"
+    finally:
+        c.c.close()
+        if java.poll() is None:
+            os.killpg(java.pid, signal.SIGKILL)
+            java.wait(10)

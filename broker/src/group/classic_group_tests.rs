@@ -301,7 +301,7 @@ fn static_member_restart_keeps_its_place_without_a_rebalance() {
         (a.clone(), Bytes::from_static(b"A")),
         (b.clone(), Bytes::from_static(b"B")),
     ];
-    let _ = wait(g.sync(sync_params(2, &a, assignments), t0));
+    let _leader_sync = wait(g.sync(sync_params(2, &a, assignments), t0));
     assert_eq!(sb.try_recv().unwrap().assignment, Bytes::from_static(b"B"));
 
     // The follower (i2) restarts: new member id, same generation, no rebalance.
@@ -338,7 +338,7 @@ fn static_leader_restart_does_not_rebalance() {
     let mut g = ClassicGroup::new("g", Duration::ZERO);
     let mut rx = wait(g.join(params(&MemberId::default(), Some("i1"), &["range"], 5), t0));
     let a = rx.try_recv().unwrap().member_id;
-    let _ = wait(g.sync(
+    let _leader_sync = wait(g.sync(
         sync_params(1, &a, vec![(a.clone(), Bytes::from_static(b"A"))]),
         t0,
     ));

@@ -126,7 +126,7 @@ async fn assign_users_commit_outside_a_generation() {
         .unwrap();
     assert_eq!(res, vec![(tp.clone(), None)]);
     assert_eq!(
-        c.fetch_offsets("manual", Some(&[tp.clone()]))[0]
+        c.fetch_offsets("manual", Some(std::slice::from_ref(&tp)))[0]
             .1
             .as_ref()
             .unwrap()
@@ -191,9 +191,9 @@ async fn delete_group_and_topic_drop_offsets() {
     .await
     .unwrap();
     c.on_topic_deleted("a").await.unwrap();
-    assert!(c.fetch_offsets("g1", Some(&[a.clone()]))[0].1.is_none());
+    assert!(c.fetch_offsets("g1", Some(std::slice::from_ref(&a)))[0].1.is_none());
     assert_eq!(
-        c.fetch_offsets("g1", Some(&[b.clone()]))[0]
+        c.fetch_offsets("g1", Some(std::slice::from_ref(&b)))[0]
             .1
             .as_ref()
             .unwrap()
