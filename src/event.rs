@@ -144,8 +144,4 @@ impl EventQueue {
     pub(crate) fn wake(&self) {
         self.cv.notify_all();
     }
-
-    pub(crate) fn len(&self) -> usize {
-        self.q.lock().map(|q| q.len()).unwrap_or(0)
-    }
 }

@@ -109,6 +109,11 @@ impl Cluster {
         Ok(c)
     }
 
+    /// Records a broker address learned outside metadata (FindCoordinator).
+    pub fn learn_broker(&self, node: i32, host: &str, port: i32) {
+        self.lock().brokers.insert(node, (host.to_string(), port));
+    }
+
     /// Address of a broker by node id.
     pub fn broker_addr(&self, node: i32) -> Option<String> {
         self.lock()

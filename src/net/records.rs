@@ -320,7 +320,8 @@ fn bad(what: &str) -> KafkaError {
 
 /// Decodes every complete batch in `data` (a Fetch response's records), skipping control
 /// batches and records before `min_offset`. A trailing partial batch is ignored, as Kafka
-/// allows. Aborted transactions are not filtered.
+/// allows. Aborted transactions are not filtered. Returns the offset after the last complete
+/// batch (control batches included), if any.
 ///
 /// # Errors
 /// `_BAD_MSG` for a malformed batch, `_BAD_COMPRESSION` when decompression fails.
@@ -328,7 +329,8 @@ pub fn decode_batches(
     mut data: Bytes,
     min_offset: i64,
     out: &mut Vec<DecodedRecord>,
-) -> Result<()> {
+) -> Result<Option<i64>> {
+    let mut next: Option<i64> = None;
     while data.remaining() >= 17 {
         let len = i32::from_be_bytes([data[8], data[9], data[10], data[11]]);
         if len < 0 {
@@ -353,7 +355,9 @@ pub fn decode_batches(
         let base_offset = batch.get_i64();
         batch.advance(4 + 4 + 1 + 4);
         let attributes = batch.get_i16();
-        let _last_delta = batch.get_i32();
+        let last_delta = batch.get_i32();
+        let after = base_offset.saturating_add(i64::from(last_delta)).saturating_add(1);
+        next = Some(next.map_or(after, |n: i64| n.max(after)));
         let base_ts = batch.get_i64();
         let max_ts = batch.get_i64();
         batch.advance(8 + 2 + 4);
@@ -405,7 +409,7 @@ pub fn decode_batches(
             });
         }
     }
-    Ok(())
+    Ok(next)
 }
 
 #[cfg(test)]

@@ -1,0 +1,427 @@
+//! Classic group membership: JoinGroup (with MEMBER_ID_REQUIRED), SyncGroup (the leader
+//! runs the assignor), heartbeats, rebalances (eager and cooperative), auto-commit,
+//! LeaveGroup on close. One task per consumer on the background runtime.
+
+use super::assignor::{decode_assignment, decode_subscription, encode_assignment, encode_subscription, Assignor, Member};
+use super::kafka_consumer::{Core, Tp};
+use crate::config::Config;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::Event;
+use crate::topic_partition::{TopicPartition, OFFSET_INVALID};
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
+use kafka_protocol::messages::{GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest};
+use kafka_protocol::protocol::StrBytes;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Membership state, shared with the consumer's API.
+#[derive(Debug)]
+pub(crate) struct GroupState {
+    pub subscription: Vec<String>,
+    pub member_id: String,
+    pub generation: i32,
+    /// Partitions the group protocol gave us.
+    pub owned: Vec<Tp>,
+    pub protocol: Option<Assignor>,
+    pub rejoin: bool,
+    pub closing: bool,
+    pub closed: bool,
+    assignors: Vec<Assignor>,
+    session_timeout_ms: i32,
+    rebalance_timeout_ms: i32,
+    heartbeat: Duration,
+    auto_commit_interval: Duration,
+    instance_id: Option<String>,
+    /// Leader only: partition counts the last assignment used.
+    leader_view: Option<BTreeMap<String, i32>>,
+}
+
+impl GroupState {
+    pub(crate) fn new(conf: &Config) -> GroupState {
+        let mut assignors: Vec<Assignor> = conf
+            .get("partition.assignment.strategy")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(Assignor::from_name)
+            .collect();
+        if assignors.is_empty() {
+            assignors = vec![Assignor::Range, Assignor::RoundRobin];
+        }
+        GroupState {
+            subscription: Vec::new(),
+            member_id: String::new(),
+            generation: -1,
+            owned: Vec::new(),
+            protocol: None,
+            rejoin: false,
+            closing: false,
+            closed: false,
+            assignors,
+            session_timeout_ms: conf.get_i64("session.timeout.ms") as i32,
+            rebalance_timeout_ms: conf.get_i64("max.poll.interval.ms") as i32,
+            heartbeat: Duration::from_millis(conf.get_i64("heartbeat.interval.ms").max(1) as u64),
+            auto_commit_interval: Duration::from_millis(conf.get_i64("auto.commit.interval.ms").max(0) as u64),
+            instance_id: conf.get_str("group.instance.id"),
+            leader_view: None,
+        }
+    }
+
+    fn cooperative(&self) -> bool {
+        self.protocol.is_some_and(Assignor::is_cooperative)
+    }
+}
+
+fn lock(core: &Core) -> std::sync::MutexGuard<'_, GroupState> {
+    core.group.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn tps(v: &[Tp]) -> Vec<TopicPartition> {
+    v.iter().map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID)).collect()
+}
+
+pub(crate) async fn run(core: Arc<Core>) {
+    let mut last_commit = Instant::now();
+    let mut joined = false;
+    let mut next_hb = Instant::now();
+    let mut next_md_check = Instant::now();
+    loop {
+        if Arc::strong_count(&core) <= 1 {
+            return;
+        }
+        let (closing, subscription, rejoin, hb, ac_interval) = {
+            let g = lock(&core);
+            (g.closing, g.subscription.clone(), g.rejoin, g.heartbeat, g.auto_commit_interval)
+        };
+        if core.auto_commit && !ac_interval.is_zero() && last_commit.elapsed() >= ac_interval {
+            last_commit = Instant::now();
+            let _ = core.commit(None, true).await;
+        }
+        if closing {
+            if core.auto_commit {
+                let _ = core.commit(None, true).await;
+            }
+            revoke_all(&core, false).await;
+            leave(&core).await;
+            {
+                let mut g = lock(&core);
+                g.closed = true;
+            }
+            core.events.wake();
+            return;
+        }
+        if subscription.is_empty() {
+            if joined {
+                revoke_all(&core, false).await;
+                leave(&core).await;
+                joined = false;
+            }
+            lock(&core).rejoin = false;
+            let _ = tokio::time::timeout(Duration::from_millis(500), core.wake.notified()).await;
+            continue;
+        }
+        if !joined || rejoin {
+            let eager = !lock(&core).cooperative();
+            if joined && eager {
+                if core.auto_commit {
+                    let _ = core.commit(None, true).await;
+                }
+                revoke_all(&core, false).await;
+            }
+            lock(&core).rejoin = false;
+            match join_and_sync(&core).await {
+                Ok(assignment) => {
+                    joined = true;
+                    apply_new_assignment(&core, assignment).await;
+                    next_hb = Instant::now() + hb;
+                }
+                Err(e) => {
+                    joined = false;
+                    if !matches!(e.code.0, 14..=16 | 25 | 27 | 22 | -185 | -195) {
+                        core.events.push(Event::Error { code: e.code, reason: e.message.clone(), fatal: false });
+                        core.fetcher.interrupt();
+                    }
+                    if matches!(e.code.0, 14..=16 | -195 | -185) {
+                        core.coordinator.reset();
+                    }
+                    let _ = tokio::time::timeout(Duration::from_millis(300), core.wake.notified()).await;
+                }
+            }
+            continue;
+        }
+        let now = Instant::now();
+        if now >= next_hb {
+            next_hb = now + hb;
+            if let Err(e) = heartbeat(&core).await {
+                match e.code.0 {
+                    27 => lock(&core).rejoin = true,
+                    25 | 22 | 82 => {
+                        revoke_all(&core, true).await;
+                        let mut g = lock(&core);
+                        if e.code.0 == 25 {
+                            g.member_id.clear();
+                        }
+                        g.generation = -1;
+                        joined = false;
+                    }
+                    14..=16 | -195 | -185 => {
+                        core.coordinator.reset();
+                        next_hb = now + Duration::from_millis(300);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+        }
+        if now >= next_md_check {
+            next_md_check = now + Duration::from_secs(3);
+            check_leader_metadata(&core).await;
+        }
+        let until = next_hb.min(next_md_check).min(last_commit + ac_interval.max(Duration::from_millis(100)));
+        let _ = tokio::time::timeout(until.saturating_duration_since(Instant::now()), core.wake.notified()).await;
+    }
+}
+
+/// The leader notices new topics/partitions and triggers a rebalance.
+async fn check_leader_metadata(core: &Arc<Core>) {
+    let view = lock(core).leader_view.clone();
+    let Some(view) = view else { return };
+    let topics: Vec<String> = {
+        let g = lock(core);
+        let mut t: Vec<String> = view.keys().cloned().collect();
+        t.extend(g.subscription.iter().cloned());
+        t.sort();
+        t.dedup();
+        t
+    };
+    if let Ok(md) = core.client.cluster.fetch_metadata(Some(&topics), false).await {
+        let now: BTreeMap<String, i32> = md
+            .topics
+            .iter()
+            .filter(|t| t.err.is_ok() && !t.partitions.is_empty())
+            .map(|t| (t.name.clone(), t.partitions.len() as i32))
+            .collect();
+        if now != view {
+            lock(core).rejoin = true;
+        }
+    }
+}
+
+/// Waits until the application called assign/unassign after a rebalance event.
+async fn wait_ack(core: &Arc<Core>, before: u64) {
+    let limit = {
+        let g = lock(core);
+        if g.closing {
+            Duration::from_secs(10)
+        } else {
+            Duration::from_millis(g.rebalance_timeout_ms.max(1000) as u64)
+        }
+    };
+    let deadline = Instant::now() + limit;
+    while core.assign_calls.load(Ordering::SeqCst) == before && Instant::now() < deadline {
+        let notified = core.assign_notify.notified();
+        if core.assign_calls.load(Ordering::SeqCst) != before {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(100), notified).await;
+        if Arc::strong_count(core) <= 1 {
+            return;
+        }
+    }
+}
+
+async fn rebalance(core: &Arc<Core>, kind: ErrorCode, parts: Vec<Tp>, cooperative: bool) {
+    if core.rebalance_cb.load(Ordering::SeqCst) {
+        let before = core.assign_calls.load(Ordering::SeqCst);
+        core.events.push(Event::Rebalance { kind, partitions: tps(&parts) });
+        core.fetcher.interrupt();
+        if kind == ErrorCode::REVOKE_PARTITIONS {
+            wait_ack(core, before).await;
+        }
+        return;
+    }
+    let r = match (kind == ErrorCode::ASSIGN_PARTITIONS, cooperative) {
+        (true, false) => core.apply_assign(tps(&parts), Vec::new(), true).await,
+        (true, true) => core.apply_assign(tps(&parts), Vec::new(), false).await,
+        (false, false) => core.apply_assign(Vec::new(), Vec::new(), true).await,
+        (false, true) => core.apply_assign(Vec::new(), parts, false).await,
+    };
+    if let Err(e) = r {
+        core.events.push(Event::Error { code: e.code, reason: e.message, fatal: false });
+    }
+}
+
+async fn revoke_all(core: &Arc<Core>, _lost: bool) {
+    let (owned, coop) = {
+        let mut g = lock(core);
+        (std::mem::take(&mut g.owned), g.cooperative())
+    };
+    if owned.is_empty() && coop {
+        return;
+    }
+    if owned.is_empty() && core.assignment.lock().map(|a| a.is_empty()).unwrap_or(true) {
+        return;
+    }
+    rebalance(core, ErrorCode::REVOKE_PARTITIONS, owned, coop).await;
+}
+
+async fn apply_new_assignment(core: &Arc<Core>, new: Vec<Tp>) {
+    let (old, coop) = {
+        let g = lock(core);
+        (g.owned.clone(), g.cooperative())
+    };
+    if !coop {
+        lock(core).owned = new.clone();
+        rebalance(core, ErrorCode::ASSIGN_PARTITIONS, new, false).await;
+        return;
+    }
+    let revoked: Vec<Tp> = old.iter().filter(|tp| !new.contains(tp)).cloned().collect();
+    let added: Vec<Tp> = new.iter().filter(|tp| !old.contains(tp)).cloned().collect();
+    lock(core).owned = new;
+    if !revoked.is_empty() {
+        rebalance(core, ErrorCode::REVOKE_PARTITIONS, revoked, true).await;
+        lock(core).rejoin = true;
+    }
+    if !added.is_empty() || old.is_empty() {
+        rebalance(core, ErrorCode::ASSIGN_PARTITIONS, added, true).await;
+    }
+}
+
+async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
+    let cluster = &core.client.cluster;
+    let conn = core.coordinator.connection(cluster).await?;
+    let group_id = GroupId(StrBytes::from_string(core.coordinator.group_id.clone()));
+    let resp = loop {
+        let (req, timeout) = {
+            let g = lock(core);
+            let mut req = JoinGroupRequest::default();
+            req.group_id = group_id.clone();
+            req.session_timeout_ms = g.session_timeout_ms;
+            req.rebalance_timeout_ms = g.rebalance_timeout_ms;
+            req.member_id = StrBytes::from_string(g.member_id.clone());
+            req.group_instance_id = g.instance_id.clone().map(StrBytes::from_string);
+            req.protocol_type = StrBytes::from_static_str("consumer");
+            req.protocols = g
+                .assignors
+                .iter()
+                .map(|a| {
+                    let mut p = JoinGroupRequestProtocol::default();
+                    p.name = StrBytes::from_static_str(a.name());
+                    let owned: &[Tp] = if a.is_cooperative() { &g.owned } else { &[] };
+                    p.metadata = encode_subscription(&g.subscription, owned);
+                    p
+                })
+                .collect();
+            (req, Duration::from_millis(g.rebalance_timeout_ms.max(0) as u64) + Duration::from_secs(5))
+        };
+        let v = conn.version::<JoinGroupRequest>(7)?;
+        let resp = conn.send_versioned(&req, v, timeout).await?;
+        match resp.error_code {
+            0 => break resp,
+            79 => lock(core).member_id = resp.member_id.to_string(),
+            25 => {
+                lock(core).member_id.clear();
+                return Err(KafkaError::new(ErrorCode::UNKNOWN_MEMBER_ID));
+            }
+            c => return Err(KafkaError::new(ErrorCode::from_kafka(c))),
+        }
+    };
+    let protocol = resp.protocol_name.as_ref().and_then(|p| Assignor::from_name(p.as_str()));
+    let member_id = resp.member_id.to_string();
+    {
+        let mut g = lock(core);
+        g.member_id = member_id.clone();
+        g.generation = resp.generation_id;
+        g.protocol = protocol;
+        g.leader_view = None;
+    }
+    let mut assignments = Vec::new();
+    if resp.leader.as_str() == member_id {
+        let assignor = protocol.unwrap_or(Assignor::Range);
+        let members: Vec<Member> = resp
+            .members
+            .iter()
+            .filter_map(|m| decode_subscription(m.member_id.as_str(), m.metadata.clone()))
+            .collect();
+        let mut topics: Vec<String> = members.iter().flat_map(|m| m.topics.iter().cloned()).collect();
+        topics.sort();
+        topics.dedup();
+        let md = cluster.fetch_metadata(Some(&topics), false).await?;
+        let partitions: BTreeMap<String, i32> = md
+            .topics
+            .iter()
+            .filter(|t| t.err.is_ok() && !t.partitions.is_empty())
+            .map(|t| (t.name.clone(), t.partitions.len() as i32))
+            .collect();
+        let result = assignor.assign(&members, &partitions);
+        lock(core).leader_view = Some(partitions);
+        for (id, parts) in result {
+            let mut a = SyncGroupRequestAssignment::default();
+            a.member_id = StrBytes::from_string(id);
+            a.assignment = encode_assignment(&parts);
+            assignments.push(a);
+        }
+    }
+    let mut req = SyncGroupRequest::default();
+    req.group_id = group_id;
+    req.generation_id = resp.generation_id;
+    req.member_id = StrBytes::from_string(member_id);
+    req.group_instance_id = lock(core).instance_id.clone().map(StrBytes::from_string);
+    req.protocol_type = Some(StrBytes::from_static_str("consumer"));
+    req.protocol_name = resp.protocol_name.clone();
+    req.assignments = assignments;
+    let v = conn.version::<SyncGroupRequest>(5)?;
+    let timeout = Duration::from_millis(lock(core).rebalance_timeout_ms.max(0) as u64) + Duration::from_secs(5);
+    let sresp = conn.send_versioned(&req, v, timeout).await?;
+    if sresp.error_code != 0 {
+        if sresp.error_code == 25 {
+            lock(core).member_id.clear();
+        }
+        return Err(KafkaError::new(ErrorCode::from_kafka(sresp.error_code)));
+    }
+    decode_assignment(sresp.assignment).ok_or_else(|| KafkaError::with_message(ErrorCode::BAD_MSG, "Malformed assignment"))
+}
+
+async fn heartbeat(core: &Arc<Core>) -> Result<()> {
+    let conn = core.coordinator.connection(&core.client.cluster).await?;
+    let mut req = HeartbeatRequest::default();
+    {
+        let g = lock(core);
+        req.group_id = GroupId(StrBytes::from_string(core.coordinator.group_id.clone()));
+        req.generation_id = g.generation;
+        req.member_id = StrBytes::from_string(g.member_id.clone());
+        req.group_instance_id = g.instance_id.clone().map(StrBytes::from_string);
+    }
+    let resp = conn.send(&req, 4).await?;
+    if resp.error_code != 0 {
+        return Err(KafkaError::new(ErrorCode::from_kafka(resp.error_code)));
+    }
+    Ok(())
+}
+
+async fn leave(core: &Arc<Core>) {
+    let (member, instance) = {
+        let g = lock(core);
+        (g.member_id.clone(), g.instance_id.clone())
+    };
+    if member.is_empty() {
+        return;
+    }
+    if let Ok(conn) = core.coordinator.connection(&core.client.cluster).await {
+        let mut req = LeaveGroupRequest::default();
+        req.group_id = GroupId(StrBytes::from_string(core.coordinator.group_id.clone()));
+        req.member_id = StrBytes::from_string(member.clone());
+        let mut mi = MemberIdentity::default();
+        mi.member_id = StrBytes::from_string(member);
+        mi.group_instance_id = instance.map(StrBytes::from_string);
+        req.members = vec![mi];
+        let _ = conn.send(&req, 4).await;
+    }
+    let mut g = lock(core);
+    g.member_id.clear();
+    g.generation = -1;
+    g.owned.clear();
+}

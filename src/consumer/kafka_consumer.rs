@@ -1,0 +1,510 @@
+//! The high-level consumer (php's `RdKafka\KafkaConsumer`): subscribe/assign, consume,
+//! offsets store and commit, rebalance events.
+//!
+//! Rebalances: the group task ([`super::group`]) decides, and hands the decision to the
+//! application as an [`Event::Rebalance`] when a rebalance callback is registered (the
+//! callback then calls [`KafkaConsumer::assign`] or the incremental variants, and the task
+//! waits for that). Without a callback the task applies the assignment itself, as librdkafka
+//! does.
+
+use super::fetcher::Fetcher;
+use super::group::{self, GroupState};
+use super::message::Message;
+use super::offsets::{CommitIdentity, Coordinator};
+use crate::client::Client;
+use crate::config::Config;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::{Event, EventQueue};
+use crate::topic_partition::{TopicPartition, OFFSET_INVALID, OFFSET_STORED};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub(crate) type Tp = (String, i32);
+
+/// State shared by the caller's thread and the group task.
+pub(crate) struct Core {
+    pub client: Client,
+    pub fetcher: Arc<Fetcher>,
+    pub events: EventQueue,
+    pub coordinator: Coordinator,
+    pub group: Mutex<GroupState>,
+    pub wake: tokio::sync::Notify,
+    /// Application-level assignment (what `assign()` set).
+    pub assignment: Mutex<Vec<Tp>>,
+    /// Offsets to commit (next offset to consume), with metadata.
+    pub stored: Mutex<BTreeMap<Tp, i64>>,
+    /// Last committed offset per partition (to skip unchanged auto-commits).
+    pub committed: Mutex<BTreeMap<Tp, i64>>,
+    pub rebalance_cb: AtomicBool,
+    pub commit_cb: AtomicBool,
+    /// Bumped by every assign/unassign call (the group task waits on it).
+    pub assign_calls: AtomicU64,
+    pub assign_notify: tokio::sync::Notify,
+    pub auto_commit: bool,
+    pub auto_store: bool,
+    pub closed: AtomicBool,
+    pub close_started: AtomicBool,
+}
+
+impl Core {
+    pub(crate) fn identity(&self) -> CommitIdentity {
+        let g = self.group.lock().unwrap_or_else(|e| e.into_inner());
+        if g.generation >= 0 {
+            CommitIdentity { generation: g.generation, member_id: g.member_id.clone() }
+        } else {
+            CommitIdentity { generation: -1, member_id: String::new() }
+        }
+    }
+
+    /// Replaces or changes the assignment and starts/stops fetching. Offsets that are
+    /// INVALID or STORED start from the committed offset, else `auto.offset.reset`.
+    pub(crate) async fn apply_assign(self: &Arc<Self>, add: Vec<TopicPartition>, remove: Vec<Tp>, replace: bool) -> Result<()> {
+        let needs_committed: Vec<TopicPartition> = add
+            .iter()
+            .filter(|tp| tp.offset == OFFSET_INVALID || tp.offset == OFFSET_STORED)
+            .cloned()
+            .collect();
+        let committed = if needs_committed.is_empty() {
+            Vec::new()
+        } else {
+            self.coordinator.fetch(&self.client.cluster, &needs_committed, true).await?
+        };
+        let reset = self.fetcher_reset();
+        let mut a = self.assignment.lock().unwrap_or_else(|e| e.into_inner());
+        if replace {
+            for (t, p) in a.drain(..) {
+                self.fetcher.stop_partition(&t, p);
+            }
+        }
+        for (t, p) in &remove {
+            a.retain(|x| x != &(t.clone(), *p));
+            self.fetcher.stop_partition(t, *p);
+            self.stored.lock().unwrap_or_else(|e| e.into_inner()).remove(&(t.clone(), *p));
+        }
+        for tp in add {
+            let mut off = tp.offset;
+            if off == OFFSET_INVALID || off == OFFSET_STORED {
+                off = committed
+                    .iter()
+                    .find(|c| c.topic == tp.topic && c.partition == tp.partition)
+                    .map(|c| c.offset)
+                    .filter(|o| *o >= 0)
+                    .unwrap_or(reset);
+            }
+            let key = (tp.topic.clone(), tp.partition);
+            if !a.contains(&key) {
+                a.push(key);
+            }
+            self.fetcher.start_partition(&tp.topic, tp.partition, off);
+        }
+        if replace {
+            let keep: Vec<Tp> = a.clone();
+            self.stored.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| keep.contains(k));
+        }
+        drop(a);
+        self.assign_calls.fetch_add(1, Ordering::SeqCst);
+        self.assign_notify.notify_waiters();
+        Ok(())
+    }
+
+    fn fetcher_reset(&self) -> i64 {
+        match self.client.conf.get("auto.offset.reset").as_deref() {
+            Some("smallest") => crate::topic_partition::OFFSET_BEGINNING,
+            _ => crate::topic_partition::OFFSET_END,
+        }
+    }
+
+    /// Commits `tps` (or the stored offsets of the assignment), emitting an offset-commit
+    /// event when the application listens.
+    pub(crate) async fn commit(self: &Arc<Self>, tps: Option<Vec<TopicPartition>>, only_changed: bool) -> Result<Vec<TopicPartition>> {
+        let tps = match tps {
+            Some(v) => v,
+            None => {
+                let stored = self.stored.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let committed = self.committed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                stored
+                    .into_iter()
+                    .filter(|(k, v)| !only_changed || committed.get(k) != Some(v))
+                    .map(|((t, p), o)| TopicPartition::new(t, p, o))
+                    .collect()
+            }
+        };
+        if tps.is_empty() {
+            if !only_changed {
+                self.commit_event(ErrorCode::NO_OFFSET, Vec::new());
+                return Err(KafkaError::new(ErrorCode::NO_OFFSET));
+            }
+            return Ok(Vec::new());
+        }
+        let id = self.identity();
+        let r = self.coordinator.commit(&self.client.cluster, &id, &tps).await;
+        match r {
+            Ok(res) => {
+                let mut c = self.committed.lock().unwrap_or_else(|e| e.into_inner());
+                for tp in res.iter().filter(|tp| tp.err.is_ok()) {
+                    c.insert((tp.topic.clone(), tp.partition), tp.offset);
+                }
+                drop(c);
+                let err = res.iter().map(|tp| tp.err).find(|e| !e.is_ok()).unwrap_or(ErrorCode::NO_ERROR);
+                self.commit_event(err, res.clone());
+                if err.is_ok() {
+                    Ok(res)
+                } else {
+                    Err(KafkaError::new(err))
+                }
+            }
+            Err(e) => {
+                self.commit_event(e.code, tps);
+                Err(e)
+            }
+        }
+    }
+
+    fn commit_event(&self, err: ErrorCode, partitions: Vec<TopicPartition>) {
+        if self.commit_cb.load(Ordering::SeqCst) {
+            self.events.push(Event::OffsetCommit { err, partitions });
+            self.fetcher.interrupt();
+        }
+    }
+}
+
+/// A high-level, group-managed consumer.
+pub struct KafkaConsumer {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for KafkaConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConsumer").finish_non_exhaustive()
+    }
+}
+
+fn tp_key(tp: &TopicPartition) -> Tp {
+    (tp.topic.clone(), tp.partition)
+}
+
+impl KafkaConsumer {
+    /// Creates the consumer; `group.id` is required.
+    ///
+    /// # Errors
+    /// `_INVALID_ARG` with `"group.id" must be configured`, or when the runtime cannot
+    /// start.
+    pub fn new(conf: Config) -> Result<KafkaConsumer> {
+        let Some(group_id) = conf.get_str("group.id") else {
+            return Err(KafkaError::with_message(ErrorCode::INVALID_ARG, "\"group.id\" must be configured"));
+        };
+        let client = Client::new(&conf)?;
+        let fetcher = Fetcher::start(client.clone());
+        let core = Arc::new(Core {
+            fetcher,
+            events: EventQueue::new(10_000),
+            coordinator: Coordinator::new(&group_id),
+            group: Mutex::new(GroupState::new(&conf)),
+            wake: tokio::sync::Notify::new(),
+            assignment: Mutex::new(Vec::new()),
+            stored: Mutex::new(BTreeMap::new()),
+            committed: Mutex::new(BTreeMap::new()),
+            rebalance_cb: AtomicBool::new(false),
+            commit_cb: AtomicBool::new(false),
+            assign_calls: AtomicU64::new(0),
+            assign_notify: tokio::sync::Notify::new(),
+            auto_commit: conf.get_bool("enable.auto.commit"),
+            auto_store: conf.get_bool("enable.auto.offset.store"),
+            closed: AtomicBool::new(false),
+            close_started: AtomicBool::new(false),
+            client,
+        });
+        core.client.handle.spawn(group::run(core.clone()));
+        Ok(KafkaConsumer { core })
+    }
+
+    /// The role-independent queries.
+    pub fn client(&self) -> &Client {
+        &self.core.client
+    }
+
+    /// Rebalances are handed to the application as events (a rebalance callback exists).
+    pub fn set_rebalance_callback(&self, on: bool) {
+        self.core.rebalance_cb.store(on, Ordering::SeqCst);
+    }
+
+    /// Commit results are queued as events (an offset-commit callback exists).
+    pub fn set_offset_commit_callback(&self, on: bool) {
+        self.core.commit_cb.store(on, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<()> {
+        self.core.client.guard.check()?;
+        if self.core.closed.load(Ordering::SeqCst) {
+            return Err(KafkaError::with_message(ErrorCode::STATE, "Consumer is closed"));
+        }
+        Ok(())
+    }
+
+    /// Subscribes to topics (replacing the subscription); a rebalance follows.
+    ///
+    /// # Errors
+    /// `_INVALID_ARG` for an empty list, `_STATE` after close.
+    pub fn subscribe(&self, topics: &[String]) -> Result<()> {
+        self.check()?;
+        if topics.is_empty() || topics.iter().any(String::is_empty) {
+            return Err(KafkaError::with_message(ErrorCode::INVALID_ARG, "Invalid topic list"));
+        }
+        let mut g = self.core.group.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = topics.to_vec();
+        t.sort();
+        t.dedup();
+        g.subscription = t;
+        g.rejoin = true;
+        drop(g);
+        self.core.wake.notify_one();
+        Ok(())
+    }
+
+    /// The current subscription.
+    pub fn subscription(&self) -> Vec<String> {
+        self.core.group.lock().unwrap_or_else(|e| e.into_inner()).subscription.clone()
+    }
+
+    /// Leaves the subscription (and the group's assignment).
+    ///
+    /// # Errors
+    /// `_STATE` after close.
+    pub fn unsubscribe(&self) -> Result<()> {
+        self.check()?;
+        let mut g = self.core.group.lock().unwrap_or_else(|e| e.into_inner());
+        g.subscription.clear();
+        g.rejoin = true;
+        drop(g);
+        self.core.wake.notify_one();
+        Ok(())
+    }
+
+    fn run<T: Send + 'static>(&self, f: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+        self.core.client.block_on(self.core.client.cluster.request_timeout(), f)
+    }
+
+    /// Replaces the assignment (`None` or empty: unassign).
+    ///
+    /// # Errors
+    /// Coordinator errors while fetching committed offsets.
+    pub fn assign(&self, tps: Option<&[TopicPartition]>) -> Result<()> {
+        self.check()?;
+        let core = self.core.clone();
+        let add = tps.map(<[TopicPartition]>::to_vec).unwrap_or_default();
+        self.run(async move { core.apply_assign(add, Vec::new(), true).await })
+    }
+
+    /// Adds partitions to the assignment (cooperative rebalancing).
+    ///
+    /// # Errors
+    /// As [`KafkaConsumer::assign`].
+    pub fn incremental_assign(&self, tps: &[TopicPartition]) -> Result<()> {
+        self.check()?;
+        let core = self.core.clone();
+        let add = tps.to_vec();
+        self.run(async move { core.apply_assign(add, Vec::new(), false).await })
+    }
+
+    /// Removes partitions from the assignment.
+    ///
+    /// # Errors
+    /// `_STATE` after close.
+    pub fn incremental_unassign(&self, tps: &[TopicPartition]) -> Result<()> {
+        self.check()?;
+        let core = self.core.clone();
+        let rm: Vec<Tp> = tps.iter().map(tp_key).collect();
+        self.run(async move { core.apply_assign(Vec::new(), rm, false).await })
+    }
+
+    /// The current assignment.
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        let a = self.core.assignment.lock().unwrap_or_else(|e| e.into_inner());
+        a.iter().map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID)).collect()
+    }
+
+    /// Waits up to `timeout` for a message, serving events (rebalances, commit results,
+    /// errors) through `serve` on the way. `Ok(None)` is a timeout. Rebalance events reach
+    /// `serve` only when a rebalance callback is registered.
+    ///
+    /// # Errors
+    /// The first `Err` from `serve`.
+    pub fn consume_with<E>(
+        &self,
+        timeout: Duration,
+        mut serve: impl FnMut(Event) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Option<Message>, E> {
+        if self.check().is_err() {
+            return Ok(None);
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            for ev in self.core.events.pop(1000, Duration::ZERO) {
+                serve(ev)?;
+            }
+            let now = Instant::now();
+            let slice = deadline.saturating_duration_since(now).min(Duration::from_millis(100));
+            if let Some(m) = self.core.fetcher.pop(None, slice) {
+                if m.err.is_ok() && self.core.auto_store {
+                    self.core
+                        .stored
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert((m.topic.to_string(), m.partition), m.offset + 1);
+                }
+                return Ok(Some(m));
+            }
+            if Instant::now() >= deadline {
+                for ev in self.core.events.pop(1000, Duration::ZERO) {
+                    serve(ev)?;
+                }
+                return Ok(None);
+            }
+        }
+    }
+
+    /// [`KafkaConsumer::consume_with`] dropping events.
+    pub fn consume(&self, timeout: Duration) -> Option<Message> {
+        self.consume_with(timeout, |_| Ok::<(), ()>(())).unwrap_or(None)
+    }
+
+    /// Takes pending events without consuming.
+    pub fn poll_events(&self, max: usize, timeout: Duration) -> Vec<Event> {
+        self.core.events.pop(max, timeout)
+    }
+
+    /// Stores offsets to be committed (`offsetStore`, `storeOffsets`): `offset` is the next
+    /// offset to consume.
+    ///
+    /// # Errors
+    /// `_STATE` after close; `_UNKNOWN_PARTITION` for a partition not assigned.
+    pub fn store_offsets(&self, tps: &[TopicPartition]) -> Result<()> {
+        self.check()?;
+        let a = self.core.assignment.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut s = self.core.stored.lock().unwrap_or_else(|e| e.into_inner());
+        for tp in tps {
+            let k = tp_key(tp);
+            if !a.contains(&k) {
+                return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION));
+            }
+            s.insert(k, tp.offset);
+        }
+        Ok(())
+    }
+
+    /// Commits `offsets` (or the stored offsets); `asynchronous` returns at once and reports
+    /// through an offset-commit event.
+    ///
+    /// # Errors
+    /// `_NO_OFFSET` with nothing to commit, coordinator and per-partition errors.
+    pub fn commit(&self, offsets: Option<&[TopicPartition]>, asynchronous: bool) -> Result<()> {
+        self.check()?;
+        let core = self.core.clone();
+        let tps = offsets.map(<[TopicPartition]>::to_vec);
+        if asynchronous {
+            self.core.client.handle.spawn(async move {
+                let _ = core.commit(tps, false).await;
+            });
+            return Ok(());
+        }
+        self.run(async move { core.commit(tps, false).await.map(|_| ()) })
+    }
+
+    /// Committed offsets of `tps` (`getCommittedOffsets`).
+    ///
+    /// # Errors
+    /// `_TIMED_OUT` and coordinator errors.
+    pub fn committed(&self, tps: &[TopicPartition], timeout: Duration) -> Result<Vec<TopicPartition>> {
+        self.core.client.guard.check()?;
+        let core = self.core.clone();
+        let tps = tps.to_vec();
+        self.core
+            .client
+            .block_on(timeout, async move { core.coordinator.fetch(&core.client.cluster, &tps, true).await })
+    }
+
+    /// Positions: the offset after the last consumed message, or `OFFSET_INVALID`.
+    pub fn position(&self, tps: &[TopicPartition]) -> Vec<TopicPartition> {
+        tps.iter()
+            .map(|tp| {
+                let mut o = tp.clone();
+                o.offset = self.core.fetcher.position(&tp.topic, tp.partition);
+                o
+            })
+            .collect()
+    }
+
+    /// Moves an assigned partition to `offset`.
+    ///
+    /// # Errors
+    /// `_UNKNOWN_PARTITION` when not assigned.
+    pub fn seek(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        self.check()?;
+        self.core.fetcher.seek(topic, partition, offset)
+    }
+
+    /// Pauses partitions; each result carries its error.
+    pub fn pause(&self, tps: &[TopicPartition]) -> Vec<TopicPartition> {
+        self.set_paused(tps, true)
+    }
+
+    /// Resumes partitions.
+    pub fn resume(&self, tps: &[TopicPartition]) -> Vec<TopicPartition> {
+        self.set_paused(tps, false)
+    }
+
+    fn set_paused(&self, tps: &[TopicPartition], on: bool) -> Vec<TopicPartition> {
+        tps.iter()
+            .map(|tp| {
+                let mut o = tp.clone();
+                o.err = self.core.fetcher.set_paused(&tp.topic, tp.partition, on);
+                o
+            })
+            .collect()
+    }
+
+    /// Closes: final commit (with auto-commit), revoke (served through `serve`), leave the
+    /// group, stop fetching. Idempotent.
+    ///
+    /// # Errors
+    /// The first `Err` from `serve`.
+    pub fn close_with<E>(&self, mut serve: impl FnMut(Event) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
+        if !self.core.client.guard.is_owner() || self.core.close_started.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        {
+            let mut g = self.core.group.lock().unwrap_or_else(|e| e.into_inner());
+            g.closing = true;
+        }
+        self.core.wake.notify_one();
+        let deadline = Instant::now() + self.core.client.cluster.request_timeout().min(Duration::from_secs(30));
+        loop {
+            for ev in self.core.events.pop(1000, Duration::from_millis(20)) {
+                serve(ev)?;
+            }
+            let done = self.core.group.lock().unwrap_or_else(|e| e.into_inner()).closed;
+            if done || Instant::now() >= deadline {
+                break;
+            }
+        }
+        for ev in self.core.events.pop(1000, Duration::ZERO) {
+            serve(ev)?;
+        }
+        self.core.fetcher.shutdown();
+        self.core.closed.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// [`KafkaConsumer::close_with`] dropping events.
+    pub fn close(&self) {
+        let _ = self.close_with(|_| Ok::<(), ()>(()));
+    }
+}
+
+impl Drop for KafkaConsumer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

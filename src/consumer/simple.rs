@@ -1,0 +1,198 @@
+//! The low-level consumer (php's `RdKafka\Consumer` with `ConsumerTopic`): partitions are
+//! started and stopped explicitly at an offset; no group membership. Stored offsets are
+//! committed to the group coordinator (when `group.id` is set) on stop and on close.
+
+use super::fetcher::Fetcher;
+use super::message::Message;
+use super::offsets::{CommitIdentity, Coordinator};
+use crate::client::Client;
+use crate::config::Config;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::{Event, EventQueue};
+use crate::topic_partition::{TopicPartition, OFFSET_BEGINNING, OFFSET_END, OFFSET_STORED};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A per-partition consumer.
+pub struct Consumer {
+    client: Client,
+    fetcher: Arc<Fetcher>,
+    events: EventQueue,
+    coordinator: Option<Coordinator>,
+    stored: Mutex<BTreeMap<(String, i32), i64>>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer").finish_non_exhaustive()
+    }
+}
+
+impl Consumer {
+    /// Creates the consumer (nothing is fetched until a partition is started).
+    ///
+    /// # Errors
+    /// When the runtime cannot start.
+    pub fn new(conf: Config) -> Result<Consumer> {
+        let client = Client::new(&conf)?;
+        let fetcher = Fetcher::start(client.clone());
+        Ok(Consumer {
+            coordinator: conf.get_str("group.id").map(|g| Coordinator::new(&g)),
+            client,
+            fetcher,
+            events: EventQueue::new(10_000),
+            stored: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The role-independent queries.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn reset_offset(&self) -> i64 {
+        match self.client.conf.get("auto.offset.reset").as_deref() {
+            Some("smallest") => OFFSET_BEGINNING,
+            _ => OFFSET_END,
+        }
+    }
+
+    /// Starts fetching `topic`/`partition` at `offset`: absolute, `OFFSET_BEGINNING`,
+    /// `OFFSET_END`, `OFFSET_STORED` (committed offset, else `auto.offset.reset`) or a tail
+    /// offset (`offset_tail(n)`).
+    ///
+    /// # Errors
+    /// `_INVALID_ARG` for a negative partition, coordinator errors for STORED.
+    pub fn consume_start(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        self.client.guard.check()?;
+        if partition < 0 {
+            return Err(KafkaError::new(ErrorCode::INVALID_ARG));
+        }
+        let mut off = offset;
+        if off == OFFSET_STORED {
+            off = match &self.coordinator {
+                None => self.reset_offset(),
+                Some(_) => {
+                    let tp = TopicPartition::new(topic, partition, OFFSET_STORED);
+                    let cluster = self.client.cluster.clone();
+                    let group = self.coordinator.as_ref().map(|c| c.group_id.clone()).unwrap_or_default();
+                    let r = self.client.block_on(self.client.cluster.request_timeout(), async move {
+                        Coordinator::new(&group).fetch(&cluster, &[tp], false).await
+                    })?;
+                    r.first().map(|t| t.offset).filter(|o| *o >= 0).unwrap_or_else(|| self.reset_offset())
+                }
+            };
+        }
+        self.fetcher.start_partition(topic, partition, off);
+        Ok(())
+    }
+
+    /// Stops fetching a partition (committing its stored offset when `group.id` is set).
+    ///
+    /// # Errors
+    /// `_STATE` in a forked child.
+    pub fn consume_stop(&self, topic: &str, partition: i32) -> Result<()> {
+        self.client.guard.check()?;
+        self.fetcher.stop_partition(topic, partition);
+        let off = self.stored.lock().unwrap_or_else(|e| e.into_inner()).remove(&(topic.to_string(), partition));
+        if let Some(off) = off {
+            self.commit(vec![TopicPartition::new(topic, partition, off)]);
+        }
+        Ok(())
+    }
+
+    fn commit(&self, tps: Vec<TopicPartition>) {
+        let Some(c) = &self.coordinator else { return };
+        let cluster = self.client.cluster.clone();
+        let group = c.group_id.clone();
+        let id = CommitIdentity { generation: -1, member_id: String::new() };
+        let _ = self.client.block_on(self.client.cluster.request_timeout(), async move {
+            Coordinator::new(&group).commit(&cluster, &id, &tps).await
+        });
+    }
+
+    /// One message of a partition, waiting up to `timeout` (`None` on timeout).
+    pub fn consume(&self, topic: &str, partition: i32, timeout: Duration) -> Option<Message> {
+        if !self.client.guard.is_owner() {
+            return None;
+        }
+        self.fetcher.pop(Some((topic, partition)), timeout)
+    }
+
+    /// Up to `max` messages of a partition within `timeout`.
+    pub fn consume_batch(&self, topic: &str, partition: i32, timeout: Duration, max: usize) -> Vec<Message> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < max {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.consume(topic, partition, if out.is_empty() { left } else { Duration::ZERO }) {
+                Some(m) => out.push(m),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// The next message of any started partition (php's `Queue::consume`).
+    pub fn consume_any(&self, timeout: Duration) -> Option<Message> {
+        if !self.client.guard.is_owner() {
+            return None;
+        }
+        self.fetcher.pop(None, timeout)
+    }
+
+    /// Stores `offset` as the partition's offset to commit (`offsetStore`); php passes the
+    /// consumed message's offset, and the next offset (`offset + 1`) is what gets committed.
+    ///
+    /// # Errors
+    /// `_STATE` in a forked child.
+    pub fn offset_store(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        self.client.guard.check()?;
+        self.stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((topic.to_string(), partition), offset + 1);
+        Ok(())
+    }
+
+    /// Moves a started partition to `offset`.
+    ///
+    /// # Errors
+    /// `_UNKNOWN_PARTITION` when the partition is not started.
+    pub fn seek(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        self.fetcher.seek(topic, partition, offset)
+    }
+
+    /// Takes pending events (errors, logs).
+    pub fn poll_events(&self, max: usize, timeout: Duration) -> Vec<Event> {
+        self.events.pop(max, timeout)
+    }
+
+    /// Pauses (or resumes) partitions.
+    pub fn set_paused(&self, tps: &[TopicPartition], paused: bool) -> Vec<TopicPartition> {
+        tps.iter()
+            .map(|tp| {
+                let mut o = tp.clone();
+                o.err = self.fetcher.set_paused(&tp.topic, tp.partition, paused);
+                o
+            })
+            .collect()
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        if !self.client.guard.is_owner() {
+            return;
+        }
+        let stored: Vec<TopicPartition> = std::mem::take(&mut *self.stored.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_iter()
+            .map(|((t, p), o)| TopicPartition::new(t, p, o))
+            .collect();
+        if !stored.is_empty() {
+            self.commit(stored);
+        }
+        self.fetcher.shutdown();
+    }
+}
