@@ -247,6 +247,25 @@ def test_assign_users_commit_outside_a_generation(broker, topic, group):
         c.close()
 
 
+def test_offsets_of_a_deleted_topic_go_away(broker, topic, group):
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    create_topic(broker.bootstrap, topic, partitions=1)
+    c = consumer(broker.bootstrap, group)
+    try:
+        c.commit(offsets=[TopicPartition(topic, 0, 3)], asynchronous=False)
+        assert c.committed([TopicPartition(topic, 0)], timeout=10)[0].offset == 3
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+        admin.delete_topics([topic], operation_timeout=10)[topic].result(15)
+        wait_until(lambda: topic not in admin.list_topics(timeout=5).topics, 15, "the topic to be gone")
+        create_topic(broker.bootstrap, topic, partitions=1)
+        wait_until(lambda: c.committed([TopicPartition(topic, 0)], timeout=10)[0].offset < 0, 15,
+                   "the recreated topic to have no committed offset")
+    finally:
+        c.close()
+
+
 def test_admin_lists_describes_and_deletes_groups(broker, topic, group):
     from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
     from confluent_kafka.admin import AdminClient
@@ -415,8 +434,13 @@ def test_kafka_consumer_groups_list_describe_and_reset(broker, topic, group, jav
     try:
         poll_until([again], lambda: len(again.seen) >= 26, 30, "everything again after the reset")
         assert min(again.offsets(0)) == 0 and min(again.offsets(1)) == 0
+        busy = java_tool(GROUPS_CMD, [*b, "--delete-offsets", "--group", group, "--topic", topic], check=False)
+        assert b"GROUP_SUBSCRIBED_TO_TOPIC" in busy.stdout + busy.stderr or b"subscribed" in busy.stdout + busy.stderr, busy
     finally:
         again.c.close()
+    java_tool(GROUPS_CMD, [*b, "--delete-offsets", "--group", group, "--topic", topic])
+    out = java_tool(GROUPS_CMD, [*b, "--describe", "--group", group]).stdout.decode()
+    assert not [line for line in out.splitlines() if line.startswith(group)], out
 
 
 @pytest.mark.java
