@@ -427,11 +427,16 @@ impl PartitionLog {
         best
     }
 
-    /// fsyncs the active segment and its indexes.
+    /// fsyncs the active segment and its indexes, if records were appended since the last
+    /// fsync (closed segments were synced when they rolled, or are left to the OS when no
+    /// flush policy is set).
     ///
     /// # Errors
     /// I/O errors of `fsync`/`msync`.
     pub fn flush(&mut self) -> Result<(), LogError> {
+        if self.unflushed_messages == 0 {
+            return Ok(());
+        }
         self.flush_at(wall_clock_ms())
     }
 
