@@ -13,11 +13,18 @@ use crate::log::LogConfig;
 #[non_exhaustive]
 pub enum ConfigError {
     #[error("cannot read config file {path:?}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("unknown setting `{key}` (line {line} of the config file)")]
     Unknown { key: String, line: usize },
     #[error("invalid value {value:?} for setting `{key}`: {reason}")]
-    Invalid { key: String, value: String, reason: &'static str },
+    Invalid {
+        key: String,
+        value: String,
+        reason: &'static str,
+    },
     #[error("line {line} of the config file is not `name=value`")]
     Syntax { line: usize },
 }
@@ -89,12 +96,44 @@ impl Default for BrokerConfig {
     }
 }
 
+/// Settings of Kafka's sample `server.properties` that mean nothing for one node without
+/// replication or a separate controller: accepted with a warning, so that file works as is.
+const IGNORED: &[&str] = &[
+    "process.roles",
+    "controller.quorum.voters",
+    "controller.quorum.bootstrap.servers",
+    "controller.listener.names",
+    "listener.security.protocol.map",
+    "inter.broker.listener.name",
+    "num.network.threads",
+    "num.io.threads",
+    "socket.send.buffer.bytes",
+    "socket.receive.buffer.bytes",
+    "num.recovery.threads.per.data.dir",
+    "offsets.topic.replication.factor",
+    "offsets.topic.num.partitions",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+    "share.coordinator.state.topic.replication.factor",
+    "share.coordinator.state.topic.min.isr",
+    "default.replication.factor",
+    "min.insync.replicas",
+    "zookeeper.connect",
+    "zookeeper.connection.timeout.ms",
+];
+
 fn invalid(key: &str, value: &str, reason: &'static str) -> ConfigError {
-    ConfigError::Invalid { key: key.into(), value: value.into(), reason }
+    ConfigError::Invalid {
+        key: key.into(),
+        value: value.into(),
+        reason,
+    }
 }
 
 fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
-    value.parse().map_err(|_| invalid(key, value, "not a valid number"))
+    value
+        .parse()
+        .map_err(|_| invalid(key, value, "not a valid number"))
 }
 
 /// A millisecond duration where -1 means "never" (`None`).
@@ -125,9 +164,14 @@ fn parse_listener(key: &str, value: &str) -> Result<String, ConfigError> {
         Some((_, addr)) => addr,
         None => first,
     };
-    let (_host, port) = addr.rsplit_once(':').ok_or_else(|| invalid(key, value, "expected HOST:PORT"))?;
-    port.parse::<u16>().map_err(|_| invalid(key, value, "bad port"))?;
-    Ok(addr.to_string())
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| invalid(key, value, "expected HOST:PORT"))?;
+    port.parse::<u16>()
+        .map_err(|_| invalid(key, value, "bad port"))?;
+    // Kafka's `PLAINTEXT://:9092` means every interface.
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    Ok(format!("{host}:{port}"))
 }
 
 impl BrokerConfig {
@@ -136,8 +180,10 @@ impl BrokerConfig {
     /// # Errors
     /// Unreadable file, bad syntax, unknown setting, invalid value.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_properties(&text)
     }
 
@@ -157,7 +203,10 @@ impl BrokerConfig {
                 .ok_or(ConfigError::Syntax { line: i + 1 })?;
             let (key, value) = (key.trim(), value.trim());
             if !config.set(key, value)? {
-                return Err(ConfigError::Unknown { key: key.into(), line: i + 1 });
+                return Err(ConfigError::Unknown {
+                    key: key.into(),
+                    line: i + 1,
+                });
             }
         }
         Ok(config)
@@ -206,11 +255,17 @@ impl BrokerConfig {
             "log.flush.interval.messages" => {
                 self.log.flush_interval_messages = Some(parse_positive(key, value)?)
             }
-            "log.flush.interval.ms" => self.log.flush_interval_ms = Some(parse_positive(key, value)?),
-            "log.index.interval.bytes" => self.log.index_interval_bytes = parse_positive(key, value)?,
+            "log.flush.interval.ms" => {
+                self.log.flush_interval_ms = Some(parse_positive(key, value)?)
+            }
+            "log.index.interval.bytes" => {
+                self.log.index_interval_bytes = parse_positive(key, value)?
+            }
             "log.index.size.max.bytes" => self.log.max_index_bytes = parse_positive(key, value)?,
             "message.max.bytes" => self.log.max_message_bytes = parse_positive(key, value)?,
-            "socket.request.max.bytes" => self.socket_request_max_bytes = parse_positive(key, value)?,
+            "socket.request.max.bytes" => {
+                self.socket_request_max_bytes = parse_positive(key, value)?
+            }
             "max.connections" => self.max_connections = parse_positive(key, value)?,
             "group.initial.rebalance.delay.ms" => {
                 self.group.initial_rebalance_delay_ms = parse_num(key, value)?
@@ -220,6 +275,12 @@ impl BrokerConfig {
             }
             "group.max.session.timeout.ms" => {
                 self.group.max_session_timeout_ms = parse_positive(key, value)?
+            }
+            k if IGNORED.contains(&k) => {
+                tracing::warn!(
+                    setting = k,
+                    "Kafka setting has no effect on a single-node kafkars broker"
+                );
             }
             _ => return Ok(false),
         }
@@ -261,5 +322,16 @@ mod tests {
         assert!(e.to_string().contains("num.partitions"), "{e}");
         let e = BrokerConfig::from_properties("num.partitions=0").unwrap_err();
         assert!(e.to_string().contains("num.partitions"), "{e}");
+        let e = BrokerConfig::from_properties("auto.create.topics.enable=yes").unwrap_err();
+        assert!(e.to_string().contains("auto.create.topics.enable"), "{e}");
+    }
+
+    #[test]
+    fn kafka_sample_settings_are_accepted() {
+        let c = BrokerConfig::from_properties(
+            "process.roles=broker,controller\nnum.network.threads=3\nlisteners=PLAINTEXT://:9092\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9092");
     }
 }

@@ -37,14 +37,20 @@ pub enum FrameError {
 
 /// Serves one connection until the client leaves, misbehaves, or the broker shuts down.
 /// A request already being served when shutdown starts is finished and answered.
-pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: SharedState, shutdown: CancellationToken) {
+pub async fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    state: SharedState,
+    shutdown: CancellationToken,
+) {
     let _ = stream.set_nodelay(true);
     let max = state.config.socket_request_max_bytes;
+    let mut reader = FrameReader::default();
     loop {
         let frame = tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            f = read_frame(&mut stream, max) => f,
+            f = reader.read_frame(&mut stream, max) => f,
         };
         let frame = match frame {
             Ok(Some(f)) => f,
@@ -71,35 +77,51 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, state: SharedState, 
     let _ = stream.shutdown().await;
 }
 
-/// Reads one frame body. `Ok(None)` on a clean end of stream between frames.
-///
-/// # Errors
-/// Bad size, end of stream inside a frame, I/O.
-pub async fn read_frame(stream: &mut TcpStream, max: usize) -> Result<Option<Bytes>, FrameError> {
-    let mut size_buf = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        let n = stream.read(&mut size_buf[got..]).await?;
-        if n == 0 {
-            return if got == 0 { Ok(None) } else { Err(FrameError::Truncated) };
+/// Reads frames from a socket through one growing buffer: pipelined requests arriving
+/// together cost one `read`, and each frame is split off the buffer without copying.
+#[derive(Debug, Default)]
+pub struct FrameReader {
+    buf: BytesMut,
+}
+
+impl FrameReader {
+    /// Reads one frame body. `Ok(None)` on a clean end of stream between frames.
+    /// Cancel-safe: bytes already read stay in the buffer.
+    ///
+    /// # Errors
+    /// Bad size, end of stream inside a frame, I/O.
+    pub async fn read_frame(
+        &mut self,
+        stream: &mut TcpStream,
+        max: usize,
+    ) -> Result<Option<Bytes>, FrameError> {
+        loop {
+            if self.buf.len() >= 4 {
+                let size = i32::from_be_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]);
+                if size < 0 || size as usize > max {
+                    return Err(FrameError::BadSize { size, max });
+                }
+                let size = size as usize;
+                if self.buf.len() >= 4 + size {
+                    let _ = self.buf.split_to(4);
+                    return Ok(Some(self.buf.split_to(size).freeze()));
+                }
+                // Grow only as far as this frame still needs, a chunk at a time.
+                self.buf
+                    .reserve((4 + size - self.buf.len()).min(READ_CHUNK));
+            } else {
+                self.buf.reserve(READ_CHUNK);
+            }
+            let n = stream.read_buf(&mut self.buf).await?;
+            if n == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(FrameError::Truncated)
+                };
+            }
         }
-        got += n;
     }
-    let size = i32::from_be_bytes(size_buf);
-    if size < 0 || size as usize > max {
-        return Err(FrameError::BadSize { size, max });
-    }
-    let size = size as usize;
-    let mut buf = BytesMut::with_capacity(size.min(READ_CHUNK));
-    while buf.len() < size {
-        buf.reserve((size - buf.len()).min(READ_CHUNK));
-        let want = size - buf.len();
-        let n = (&mut *stream).take(want as u64).read_buf(&mut buf).await?;
-        if n == 0 {
-            return Err(FrameError::Truncated);
-        }
-    }
-    Ok(Some(buf.freeze()))
 }
 
 /// Writes a response: memory parts with ordinary writes, file parts with `sendfile`.
@@ -135,7 +157,12 @@ async fn send_file(stream: &TcpStream, slice: &FetchSlice) -> io::Result<()> {
             }
         });
         match sent {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "segment file shorter than the fetch slice")),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "segment file shorter than the fetch slice",
+                ))
+            }
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),

@@ -24,7 +24,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 #[non_exhaustive]
 pub enum ServerError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("invalid advertised address {0:?}: expected HOST:PORT")]
     BadAdvertise(String),
     #[error("cannot open the data directory: {0}")]
@@ -45,17 +48,26 @@ impl Server {
     /// # Errors
     /// Bind failure, bad advertised address, storage errors.
     pub async fn bind(config: BrokerConfig) -> Result<Server, ServerError> {
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .map_err(|source| ServerError::Bind { addr: config.listen.clone(), source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr: config.listen.clone(), source })?;
+        let listener =
+            TcpListener::bind(&config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen.clone(),
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
         let (host, port) = advertised(&config, local_addr)?;
         let state = tokio::task::block_in_place(|| {
             BrokerState::open(config, host, port, CancellationToken::new())
         })?;
-        Ok(Server { listener, local_addr, state: Arc::new(state) })
+        Ok(Server {
+            listener,
+            local_addr,
+            state: Arc::new(state),
+        })
     }
 
     /// The bound address (useful with port 0).
@@ -75,7 +87,9 @@ impl Server {
 
     /// Serves until the shutdown token is cancelled, then drains and flushes.
     pub async fn run(self) {
-        let Server { listener, state, .. } = self;
+        let Server {
+            listener, state, ..
+        } = self;
         let shutdown = state.shutdown.clone();
         let tracker = TaskTracker::new();
         let limit = Arc::new(Semaphore::new(state.config.max_connections));
@@ -110,11 +124,15 @@ impl Server {
         drop(listener);
         tracing::info!("shutting down: draining connections");
         tracker.close();
-        if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait()).await.is_err() {
+        if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("some connections did not finish in time");
         }
         let st = state.clone();
-        let _ = tokio::task::spawn_blocking(move || st.topics.for_each_log(|_, log| log.flush())).await;
+        let _ =
+            tokio::task::spawn_blocking(move || st.topics.for_each_log(|_, log| log.flush())).await;
         tracing::info!("shut down");
     }
 }
@@ -122,15 +140,27 @@ impl Server {
 fn advertised(config: &BrokerConfig, local: SocketAddr) -> Result<(String, i32), ServerError> {
     match &config.advertise {
         Some(a) => {
-            let (host, port) = a.rsplit_once(':').ok_or_else(|| ServerError::BadAdvertise(a.clone()))?;
-            let port: u16 = port.parse().map_err(|_| ServerError::BadAdvertise(a.clone()))?;
+            let (host, port) = a
+                .rsplit_once(':')
+                .ok_or_else(|| ServerError::BadAdvertise(a.clone()))?;
+            let port: u16 = port
+                .parse()
+                .map_err(|_| ServerError::BadAdvertise(a.clone()))?;
             let port = if port == 0 { local.port() } else { port };
-            let host = if host.is_empty() { "127.0.0.1" } else { host.trim_matches(['[', ']']) };
+            let host = if host.is_empty() {
+                "127.0.0.1"
+            } else {
+                host.trim_matches(['[', ']'])
+            };
             Ok((host.to_string(), port as i32))
         }
         None => {
             let ip = local.ip();
-            let host = if ip.is_unspecified() { "127.0.0.1".to_string() } else { ip.to_string() };
+            let host = if ip.is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                ip.to_string()
+            };
             Ok((host, local.port() as i32))
         }
     }
@@ -140,7 +170,9 @@ fn advertised(config: &BrokerConfig, local: SocketAddr) -> Result<(String, i32),
 /// `log.flush.interval.ms`. The passes run on the blocking pool (they delete and fsync).
 async fn maintenance(state: SharedState) {
     let shutdown = state.shutdown.clone();
-    let mut retention = tokio::time::interval(Duration::from_millis(state.config.retention_check_interval_ms));
+    let mut retention = tokio::time::interval(Duration::from_millis(
+        state.config.retention_check_interval_ms,
+    ));
     retention.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     retention.tick().await;
     let flush_ms = state.config.log.flush_interval_ms.unwrap_or(u64::MAX / 4);

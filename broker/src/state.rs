@@ -12,7 +12,10 @@ use crate::topics::{TopicError, TopicRegistry};
 
 /// Wall-clock milliseconds since the Unix epoch (Kafka timestamps).
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Called with (topic name, topic id) after a topic is deleted.
@@ -85,7 +88,10 @@ impl BrokerState {
 
     /// Registers a hook run after every topic deletion (e.g. to drop committed offsets).
     pub fn on_topic_deleted(&self, hook: TopicDeletedHook) {
-        self.topic_deleted_hooks.lock().unwrap_or_else(|e| e.into_inner()).push(hook);
+        self.topic_deleted_hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hook);
     }
 
     /// Deletes a topic and runs the hooks.
@@ -94,7 +100,12 @@ impl BrokerState {
     /// Unknown topic.
     pub fn delete_topic(&self, name: &str) -> Result<Uuid, TopicError> {
         let topic = self.topics.delete(name)?;
-        for hook in self.topic_deleted_hooks.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for hook in self
+            .topic_deleted_hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             hook(&topic.name, topic.id);
         }
         Ok(topic.id)
@@ -118,7 +129,10 @@ fn load_cluster_id(config: &BrokerConfig) -> Result<String, std::io::Error> {
     }
     let id = crate::topics::topic_id_to_string(crate::topics::new_topic_id());
     let tmp = config.data_dir.join("meta.properties.tmp");
-    std::fs::write(&tmp, format!("version=1\ncluster.id={id}\nnode.id={}\n", config.node_id))?;
+    std::fs::write(
+        &tmp,
+        format!("version=1\ncluster.id={id}\nnode.id={}\n", config.node_id),
+    )?;
     std::fs::rename(tmp, path)?;
     Ok(id)
 }

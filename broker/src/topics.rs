@@ -47,7 +47,12 @@ pub const MAX_PARTITIONS: i32 = 10_000;
 /// # Errors
 /// `TopicError::InvalidName` with the reason.
 pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
-    let bad = |reason| Err(TopicError::InvalidName { name: name.into(), reason });
+    let bad = |reason| {
+        Err(TopicError::InvalidName {
+            name: name.into(),
+            reason,
+        })
+    };
     if name.is_empty() {
         return bad("empty");
     }
@@ -57,7 +62,10 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
     if name.len() > 249 {
         return bad("longer than 249 characters");
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
         return bad("only ASCII letters, digits, '.', '_' and '-' are allowed");
     }
     Ok(())
@@ -76,7 +84,12 @@ pub struct Partition {
 impl Partition {
     fn new(topic: &str, index: i32, log: PartitionLog) -> Self {
         let (end_offset, _) = watch::channel(log.log_end_offset());
-        Partition { topic: topic.into(), index, log: Mutex::new(Some(log)), end_offset }
+        Partition {
+            topic: topic.into(),
+            index,
+            log: Mutex::new(Some(log)),
+            end_offset,
+        }
     }
 
     /// Locks the log. `None` inside means the partition was deleted meanwhile.
@@ -110,18 +123,26 @@ pub struct Topic {
 impl Topic {
     /// The partitions, in index order.
     pub fn partitions(&self) -> Vec<Arc<Partition>> {
-        self.partitions.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.partitions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// One partition, if it exists.
     pub fn partition(&self, index: i32) -> Option<Arc<Partition>> {
         let parts = self.partitions.read().unwrap_or_else(|e| e.into_inner());
-        usize::try_from(index).ok().and_then(|i| parts.get(i).cloned())
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| parts.get(i).cloned())
     }
 
     /// Number of partitions.
     pub fn partition_count(&self) -> i32 {
-        self.partitions.read().unwrap_or_else(|e| e.into_inner()).len() as i32
+        self.partitions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .len() as i32
     }
 }
 
@@ -150,13 +171,20 @@ impl TopicRegistry {
             }
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            let Some((topic, part)) = name.rsplit_once('-') else { continue };
-            let Ok(part) = part.parse::<i32>() else { continue };
+            let Some((topic, part)) = name.rsplit_once('-') else {
+                continue;
+            };
+            let Ok(part) = part.parse::<i32>() else {
+                continue;
+            };
             if validate_topic_name(topic).is_err() || part < 0 {
                 continue;
             }
             let id = read_partition_metadata(&entry.path());
-            found.entry(topic.to_string()).or_default().insert(part, (entry.path(), id));
+            found
+                .entry(topic.to_string())
+                .or_default()
+                .insert(part, (entry.path(), id));
         }
         let mut topics = BTreeMap::new();
         for (name, parts) in found {
@@ -175,7 +203,14 @@ impl TopicRegistry {
                 partitions.push(Arc::new(Partition::new(&name, index, log)));
             }
             tracing::info!(topic = %name, partitions = partitions.len(), "loaded topic");
-            topics.insert(name.clone(), Arc::new(Topic { name, id, partitions: RwLock::new(partitions) }));
+            topics.insert(
+                name.clone(),
+                Arc::new(Topic {
+                    name,
+                    id,
+                    partitions: RwLock::new(partitions),
+                }),
+            );
         }
         Ok(TopicRegistry {
             data_dir: data_dir.to_path_buf(),
@@ -192,7 +227,11 @@ impl TopicRegistry {
 
     /// A topic by name.
     pub fn get(&self, name: &str) -> Option<Arc<Topic>> {
-        self.topics.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+        self.topics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// A topic by id.
@@ -203,7 +242,12 @@ impl TopicRegistry {
 
     /// All topics, sorted by name.
     pub fn list(&self) -> Vec<Arc<Topic>> {
-        self.topics.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.topics
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Creates a topic with `partitions` partitions (directories, metadata, empty logs).
@@ -232,7 +276,11 @@ impl TopicRegistry {
                 }
             }
         }
-        let topic = Arc::new(Topic { name: name.into(), id, partitions: RwLock::new(parts) });
+        let topic = Arc::new(Topic {
+            name: name.into(),
+            id,
+            partitions: RwLock::new(parts),
+        });
         self.topics
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -248,7 +296,9 @@ impl TopicRegistry {
     pub fn add_partitions(&self, name: &str, total: i32) -> Result<(), TopicError> {
         check_partition_count(total)?;
         let _admin = self.admin.lock().unwrap_or_else(|e| e.into_inner());
-        let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.into()))?;
+        let topic = self
+            .get(name)
+            .ok_or_else(|| TopicError::Unknown(name.into()))?;
         let current = topic.partition_count();
         if total <= current {
             return Err(TopicError::InvalidPartitions {
@@ -258,7 +308,11 @@ impl TopicRegistry {
         }
         for index in current..total {
             let p = Arc::new(self.open_partition(name, index, topic.id)?);
-            topic.partitions.write().unwrap_or_else(|e| e.into_inner()).push(p);
+            topic
+                .partitions
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(p);
         }
         tracing::info!(topic = name, from = current, to = total, "added partitions");
         Ok(())
@@ -289,7 +343,10 @@ impl TopicRegistry {
     }
 
     /// Applies `f` to every live partition log (retention, flush); errors are logged.
-    pub fn for_each_log(&self, mut f: impl FnMut(&Partition, &mut PartitionLog) -> Result<(), LogError>) {
+    pub fn for_each_log(
+        &self,
+        mut f: impl FnMut(&Partition, &mut PartitionLog) -> Result<(), LogError>,
+    ) {
         for topic in self.list() {
             for p in topic.partitions() {
                 let mut guard = p.log();
@@ -312,10 +369,16 @@ impl TopicRegistry {
 
 fn check_partition_count(count: i32) -> Result<(), TopicError> {
     if count < 1 {
-        return Err(TopicError::InvalidPartitions { count, reason: "must be at least 1" });
+        return Err(TopicError::InvalidPartitions {
+            count,
+            reason: "must be at least 1",
+        });
     }
     if count > MAX_PARTITIONS {
-        return Err(TopicError::InvalidPartitions { count, reason: "more than 10000" });
+        return Err(TopicError::InvalidPartitions {
+            count,
+            reason: "more than 10000",
+        });
     }
     Ok(())
 }
@@ -340,7 +403,10 @@ pub fn topic_id_to_string(id: Uuid) -> String {
     let bytes = id.as_bytes();
     let mut out = String::with_capacity(22);
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (*b as u32) << (16 - 8 * i));
         let chars = chunk.len() + 1;
         for i in 0..chars {
             out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -379,7 +445,10 @@ fn read_partition_metadata(dir: &Path) -> Option<Uuid> {
 
 fn write_partition_metadata(dir: &Path, id: Uuid) -> Result<(), std::io::Error> {
     let tmp = dir.join("partition.metadata.tmp");
-    std::fs::write(&tmp, format!("version: 0\ntopic_id: {}\n", topic_id_to_string(id)))?;
+    std::fs::write(
+        &tmp,
+        format!("version: 0\ntopic_id: {}\n", topic_id_to_string(id)),
+    )?;
     std::fs::rename(tmp, dir.join("partition.metadata"))
 }
 

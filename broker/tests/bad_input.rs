@@ -62,12 +62,12 @@ async fn unknown_api_key_and_unsupported_version_close_the_connection() {
 async fn truncated_and_garbage_bodies_close_the_connection() {
     let broker = TestBroker::start().await;
     let cases: Vec<Vec<u8>> = vec![
-        vec![0, 0, 0, 3, 0, 3, 0],                                   // shorter than a header
-        raw_frame(3, 1, &[0, 0, 0, 5, 0, 3]),                        // metadata: 5 topics, 1 half name
-        raw_frame(0, 7, &[0xff; 40]),                                // produce: garbage
-        raw_frame(1, 11, &[0x12, 0x34]),                             // fetch: truncated
-        raw_frame(19, 2, &[0, 0, 0, 1, 0x7f, 0xff, b'a']),           // create topics: string past end
-        raw_frame(3, 9, &[0xff, 0xff, 0xff, 0xff, 0x0f]),            // flexible header: bad varint
+        vec![0, 0, 0, 3, 0, 3, 0],                         // shorter than a header
+        raw_frame(3, 1, &[0, 0, 0, 5, 0, 3]),              // metadata: 5 topics, 1 half name
+        raw_frame(0, 7, &[0xff; 40]),                      // produce: garbage
+        raw_frame(1, 11, &[0x12, 0x34]),                   // fetch: truncated
+        raw_frame(19, 2, &[0, 0, 0, 1, 0x7f, 0xff, b'a']), // create topics: string past end
+        raw_frame(3, 9, &[0xff, 0xff, 0xff, 0xff, 0x0f]),  // flexible header: bad varint
     ];
     for (i, frame) in cases.iter().enumerate() {
         let mut c = broker.client().await;
@@ -128,7 +128,11 @@ async fn too_new_api_versions_gets_a_v0_answer_with_error_35() {
     let (got, body) = Client::decode::<ApiVersionsRequest>(0, resp);
     assert_eq!(got, correlation);
     assert_eq!(body.error_code, 35);
-    let av = body.api_keys.iter().find(|k| k.api_key == 18).expect("ApiVersions listed");
+    let av = body
+        .api_keys
+        .iter()
+        .find(|k| k.api_key == 18)
+        .expect("ApiVersions listed");
     assert!(av.max_version >= 3);
     // The connection stays usable.
     let meta = c.call(1, &MetadataRequest::default()).await;
@@ -147,7 +151,11 @@ async fn api_versions_v3_has_no_tagged_fields_and_produce_from_v0() {
     // empty tag buffer, throttle, and a final empty tag buffer.
     let body = &resp[4..];
     let n = body[2] as usize - 1;
-    assert_eq!(body.len(), 2 + 1 + n * 7 + 4 + 1, "no tagged fields anywhere");
+    assert_eq!(
+        body.len(),
+        2 + 1 + n * 7 + 4 + 1,
+        "no tagged fields anywhere"
+    );
     assert_eq!(*body.last().unwrap(), 0);
     let (_, parsed) = Client::decode::<ApiVersionsRequest>(3, resp.clone());
     let produce = parsed.api_keys.iter().find(|k| k.api_key == 0).unwrap();

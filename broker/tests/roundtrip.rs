@@ -21,17 +21,24 @@ fn name(s: &str) -> TopicName {
 }
 
 async fn create(c: &mut Client, topic: &str, partitions: i32) -> CreateTopicsResponse {
-    let req = CreateTopicsRequest::default().with_timeout_ms(5000).with_topics(vec![CreatableTopic::default()
-        .with_name(name(topic))
-        .with_num_partitions(partitions)
-        .with_replication_factor(1)]);
+    let req = CreateTopicsRequest::default()
+        .with_timeout_ms(5000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(name(topic))
+            .with_num_partitions(partitions)
+            .with_replication_factor(1)]);
     c.call(7, &req).await
 }
 
 fn produce_req(topic: &str, partition: i32, records: Bytes, acks: i16) -> ProduceRequest {
-    ProduceRequest::default().with_acks(acks).with_timeout_ms(5000).with_topic_data(vec![TopicProduceData::default()
-        .with_name(name(topic))
-        .with_partition_data(vec![PartitionProduceData::default().with_index(partition).with_records(Some(records))])])
+    ProduceRequest::default()
+        .with_acks(acks)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(partition)
+                .with_records(Some(records))])])
 }
 
 fn fetch_req(topic: &str, id: Uuid, partition: i32, offset: i64, max_wait_ms: i32) -> FetchRequest {
@@ -39,12 +46,23 @@ fn fetch_req(topic: &str, id: Uuid, partition: i32, offset: i64, max_wait_ms: i3
         .with_max_wait_ms(max_wait_ms)
         .with_min_bytes(1)
         .with_max_bytes(1 << 20)
-        .with_topics(vec![FetchTopic::default().with_topic(name(topic)).with_topic_id(id).with_partitions(vec![
-            FetchPartition::default().with_partition(partition).with_fetch_offset(offset).with_partition_max_bytes(1 << 20),
-        ])])
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(name(topic))
+            .with_topic_id(id)
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(partition)
+                .with_fetch_offset(offset)
+                .with_partition_max_bytes(1 << 20)])])
 }
 
-fn fetch_req_for(version: i16, topic: &str, id: Uuid, partition: i32, offset: i64, wait: i32) -> FetchRequest {
+fn fetch_req_for(
+    version: i16,
+    topic: &str,
+    id: Uuid,
+    partition: i32,
+    offset: i64,
+    wait: i32,
+) -> FetchRequest {
     let mut req = fetch_req(topic, id, partition, offset, wait);
     for t in &mut req.topics {
         if version >= 13 {
@@ -62,7 +80,12 @@ fn values(records: &Option<Bytes>) -> Vec<(i64, String)> {
         .unwrap()
         .into_iter()
         .flat_map(|set| set.records)
-        .map(|r| (r.offset, String::from_utf8(r.value.unwrap().to_vec()).unwrap()))
+        .map(|r| {
+            (
+                r.offset,
+                String::from_utf8(r.value.unwrap().to_vec()).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -75,16 +98,31 @@ async fn produce_then_fetch_across_versions() {
     let id = created.topics[0].topic_id;
     assert!(!id.is_nil());
 
-    let r = c.call(9, &produce_req("rt", 0, batch(&["a", "b", "c"], Compression::None), 1)).await;
+    let r = c
+        .call(
+            9,
+            &produce_req("rt", 0, batch(&["a", "b", "c"], Compression::None), 1),
+        )
+        .await;
     let p = &r.responses[0].partition_responses[0];
     assert_eq!((p.error_code, p.base_offset, p.log_start_offset), (0, 0, 0));
-    let r = c.call(7, &produce_req("rt", 0, batch(&["d", "e"], Compression::Gzip), -1)).await;
+    let r = c
+        .call(
+            7,
+            &produce_req("rt", 0, batch(&["d", "e"], Compression::Gzip), -1),
+        )
+        .await;
     assert_eq!(r.responses[0].partition_responses[0].base_offset, 3);
 
-    let want: Vec<(i64, String)> =
-        ["a", "b", "c", "d", "e"].iter().enumerate().map(|(i, v)| (i as i64, v.to_string())).collect();
+    let want: Vec<(i64, String)> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as i64, v.to_string()))
+        .collect();
     for version in [4i16, 7, 11, 12, 13, 16] {
-        let resp = c.call(version, &fetch_req_for(version, "rt", id, 0, 0, 0)).await;
+        let resp = c
+            .call(version, &fetch_req_for(version, "rt", id, 0, 0, 0))
+            .await;
         let part = &resp.responses[0].partitions[0];
         assert_eq!(part.error_code, 0, "v{version}");
         assert_eq!(part.high_watermark, 5, "v{version}");
@@ -96,18 +134,32 @@ async fn produce_then_fetch_across_versions() {
     // An offset inside a batch returns that whole batch.
     let resp = c.call(12, &fetch_req_for(12, "rt", id, 0, 4, 0)).await;
     let got = values(&resp.responses[0].partitions[0].records);
-    assert_eq!(got[0].0, 3, "{got:?} {:?}", resp.responses[0].partitions[0].records);
+    assert_eq!(
+        got[0].0, 3,
+        "{got:?} {:?}",
+        resp.responses[0].partitions[0].records
+    );
     // Past the end: OFFSET_OUT_OF_RANGE; at the end: empty, non-null.
     let resp = c.call(12, &fetch_req_for(12, "rt", id, 0, 100, 0)).await;
     assert_eq!(resp.responses[0].partitions[0].error_code, 1);
     let resp = c.call(11, &fetch_req_for(11, "rt", id, 0, 5, 0)).await;
-    assert_eq!(resp.responses[0].partitions[0].records.as_deref(), Some(&b""[..]));
+    assert_eq!(
+        resp.responses[0].partitions[0].records.as_deref(),
+        Some(&b""[..])
+    );
     // Unknown partition / topic.
-    let r = c.call(9, &produce_req("rt", 7, batch(&["x"], Compression::None), 1)).await;
+    let r = c
+        .call(
+            9,
+            &produce_req("rt", 7, batch(&["x"], Compression::None), 1),
+        )
+        .await;
     assert_eq!(r.responses[0].partition_responses[0].error_code, 3);
     let resp = c.call(12, &fetch_req_for(12, "nope", id, 0, 0, 0)).await;
     assert_eq!(resp.responses[0].partitions[0].error_code, 3);
-    let resp = c.call(13, &fetch_req_for(13, "", Uuid::from_u128(77), 0, 0, 0)).await;
+    let resp = c
+        .call(13, &fetch_req_for(13, "", Uuid::from_u128(77), 0, 0, 0))
+        .await;
     assert_eq!(resp.responses[0].partitions[0].error_code, 100);
     broker.stop().await;
 }
@@ -117,16 +169,35 @@ async fn produce_errors() {
     let broker = TestBroker::start_with(|c| c.log.max_message_bytes = 2000).await;
     let mut c = broker.client().await;
     create(&mut c, "pe", 1).await;
-    let r = c.call(9, &produce_req("pe", 0, batch(&["a"], Compression::None), 2)).await;
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 21, "INVALID_REQUIRED_ACKS");
+    let r = c
+        .call(
+            9,
+            &produce_req("pe", 0, batch(&["a"], Compression::None), 2),
+        )
+        .await;
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code, 21,
+        "INVALID_REQUIRED_ACKS"
+    );
     let mut bad = batch(&["a"], Compression::None).to_vec();
     let last = bad.len() - 1;
     bad[last] ^= 0xff;
     let r = c.call(9, &produce_req("pe", 0, Bytes::from(bad), 1)).await;
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 2, "CORRUPT_MESSAGE");
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code, 2,
+        "CORRUPT_MESSAGE"
+    );
     let big = "x".repeat(5000);
-    let r = c.call(9, &produce_req("pe", 0, batch(&[&big], Compression::None), 1)).await;
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 10, "MESSAGE_TOO_LARGE");
+    let r = c
+        .call(
+            9,
+            &produce_req("pe", 0, batch(&[&big], Compression::None), 1),
+        )
+        .await;
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code, 10,
+        "MESSAGE_TOO_LARGE"
+    );
     broker.stop().await;
 }
 
@@ -140,20 +211,37 @@ async fn long_poll_waits_and_wakes_on_produce() {
     let resp = c.call(12, &fetch_req("lp", Uuid::nil(), 0, 0, 300)).await;
     let waited = start.elapsed();
     assert!(waited >= Duration::from_millis(250), "{waited:?}");
-    assert_eq!(resp.responses[0].partitions[0].records.as_deref(), Some(&b""[..]));
+    assert_eq!(
+        resp.responses[0].partitions[0].records.as_deref(),
+        Some(&b""[..])
+    );
     // A produce on another connection wakes a long poll at once.
     let mut waiter = broker.client().await;
     let mut fetch = tokio::spawn(async move {
         let start = Instant::now();
-        let resp = waiter.call(12, &fetch_req("lp", Uuid::nil(), 0, 0, 20_000)).await;
+        let resp = waiter
+            .call(12, &fetch_req("lp", Uuid::nil(), 0, 0, 20_000))
+            .await;
         (start.elapsed(), resp)
     });
     // It is really waiting (nothing to read yet)…
-    assert!(tokio::time::timeout(Duration::from_millis(200), &mut fetch).await.is_err());
-    c.call(9, &produce_req("lp", 0, batch(&["wake"], Compression::None), 1)).await;
-    let (elapsed, resp) = tokio::time::timeout(Duration::from_secs(10), fetch).await.unwrap().unwrap();
+    assert!(tokio::time::timeout(Duration::from_millis(200), &mut fetch)
+        .await
+        .is_err());
+    c.call(
+        9,
+        &produce_req("lp", 0, batch(&["wake"], Compression::None), 1),
+    )
+    .await;
+    let (elapsed, resp) = tokio::time::timeout(Duration::from_secs(10), fetch)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
-    assert_eq!(values(&resp.responses[0].partitions[0].records), vec![(0, "wake".to_string())]);
+    assert_eq!(
+        values(&resp.responses[0].partitions[0].records),
+        vec![(0, "wake".to_string())]
+    );
     broker.stop().await;
 }
 
@@ -162,9 +250,15 @@ async fn acks_zero_gets_no_response_and_pipelined_answers_stay_in_order() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
     create(&mut c, "ord", 1).await;
-    let (_, f1) = c.frame(9, &produce_req("ord", 0, batch(&["silent"], Compression::None), 0));
+    let (_, f1) = c.frame(
+        9,
+        &produce_req("ord", 0, batch(&["silent"], Compression::None), 0),
+    );
     let (c2, f2) = c.frame(1, &MetadataRequest::default().with_topics(None));
-    let (c3, f3) = c.frame(9, &produce_req("ord", 0, batch(&["loud"], Compression::None), 1));
+    let (c3, f3) = c.frame(
+        9,
+        &produce_req("ord", 0, batch(&["loud"], Compression::None), 1),
+    );
     let (c4, f4) = c.frame(3, &ApiVersionsRequest::default());
     let mut all = Vec::new();
     for f in [f1, f2, f3, f4] {
@@ -176,7 +270,10 @@ async fn acks_zero_gets_no_response_and_pipelined_answers_stay_in_order() {
     assert_eq!(meta.topics.len(), 1);
     let (got3, prod) = Client::decode::<ProduceRequest>(9, c.read_frame().await.unwrap());
     assert_eq!(got3, c3);
-    assert_eq!(prod.responses[0].partition_responses[0].base_offset, 1, "acks=0 batch was stored");
+    assert_eq!(
+        prod.responses[0].partition_responses[0].base_offset, 1,
+        "acks=0 batch was stored"
+    );
     let (got4, _) = Client::decode::<ApiVersionsRequest>(3, c.read_frame().await.unwrap());
     assert_eq!(got4, c4);
     broker.stop().await;
@@ -195,14 +292,23 @@ async fn topic_administration() {
         .with_num_partitions(1)
         .with_replication_factor(3)]);
     assert_eq!(c.call(7, &rf3).await.topics[0].error_code, 38);
-    let dflt = CreateTopicsRequest::default().with_validate_only(true).with_topics(vec![
-        CreatableTopic::default().with_name(name("dflt")).with_num_partitions(-1).with_replication_factor(-1),
-    ]);
+    let dflt = CreateTopicsRequest::default()
+        .with_validate_only(true)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(name("dflt"))
+            .with_num_partitions(-1)
+            .with_replication_factor(-1)]);
     let r = c.call(7, &dflt).await;
     assert_eq!((r.topics[0].error_code, r.topics[0].num_partitions), (0, 3));
 
-    let all = c.call(12, &MetadataRequest::default().with_topics(None)).await;
-    let names: Vec<_> = all.topics.iter().map(|t| t.name.as_ref().unwrap().0.to_string()).collect();
+    let all = c
+        .call(12, &MetadataRequest::default().with_topics(None))
+        .await;
+    let names: Vec<_> = all
+        .topics
+        .iter()
+        .map(|t| t.name.as_ref().unwrap().0.to_string())
+        .collect();
     assert_eq!(names, vec!["adm"], "validate-only created nothing");
     assert_eq!(all.topics[0].partitions.len(), 2);
 
@@ -218,21 +324,29 @@ async fn topic_administration() {
     let ask = |allow| {
         MetadataRequest::default()
             .with_allow_auto_topic_creation(allow)
-            .with_topics(Some(vec![MetadataRequestTopic::default().with_name(Some(name("auto")))]))
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(name("auto")))
+            ]))
     };
     assert_eq!(c.call(12, &ask(false)).await.topics[0].error_code, 3);
     let made = c.call(12, &ask(true)).await;
-    assert_eq!((made.topics[0].error_code, made.topics[0].partitions.len()), (0, 3));
+    assert_eq!(
+        (made.topics[0].error_code, made.topics[0].partitions.len()),
+        (0, 3)
+    );
 
     let del = DeleteTopicsRequest::default().with_topic_names(vec![name("adm"), name("missing")]);
     let r = c.call(5, &del).await;
     assert_eq!(r.responses[0].error_code, 0);
     assert_eq!(r.responses[1].error_code, 3);
     let del = DeleteTopicsRequest::default().with_topics(vec![
-        kafka_protocol::messages::delete_topics_request::DeleteTopicState::default().with_topic_id(made.topics[0].topic_id),
+        kafka_protocol::messages::delete_topics_request::DeleteTopicState::default()
+            .with_topic_id(made.topics[0].topic_id),
     ]);
     assert_eq!(c.call(6, &del).await.responses[0].error_code, 0);
-    let all = c.call(12, &MetadataRequest::default().with_topics(None)).await;
+    let all = c
+        .call(12, &MetadataRequest::default().with_topics(None))
+        .await;
     assert!(all.topics.is_empty());
     broker.stop().await;
 }
@@ -242,12 +356,24 @@ async fn list_offsets_and_restart_keep_offsets() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
     create(&mut c, "lo", 1).await;
-    c.call(9, &produce_req("lo", 0, batch(&["a", "b"], Compression::None), 1)).await;
-    c.call(9, &produce_req("lo", 0, batch(&["c"], Compression::None), 1)).await;
+    c.call(
+        9,
+        &produce_req("lo", 0, batch(&["a", "b"], Compression::None), 1),
+    )
+    .await;
+    c.call(
+        9,
+        &produce_req("lo", 0, batch(&["c"], Compression::None), 1),
+    )
+    .await;
     let ask = |ts: i64| {
-        ListOffsetsRequest::default().with_replica_id(BrokerId(-1)).with_topics(vec![ListOffsetsTopic::default()
-            .with_name(name("lo"))
-            .with_partitions(vec![ListOffsetsPartition::default().with_partition_index(0).with_timestamp(ts)])])
+        ListOffsetsRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_topics(vec![ListOffsetsTopic::default()
+                .with_name(name("lo"))
+                .with_partitions(vec![ListOffsetsPartition::default()
+                    .with_partition_index(0)
+                    .with_timestamp(ts)])])
     };
     for version in [1i16, 4, 7] {
         let latest = c.call(version, &ask(-1)).await;
@@ -273,32 +399,60 @@ async fn every_advertised_version_answers() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
     create(&mut c, "sweep", 1).await;
-    c.call(9, &produce_req("sweep", 0, batch(&["a"], Compression::None), 1)).await;
+    c.call(
+        9,
+        &produce_req("sweep", 0, batch(&["a"], Compression::None), 1),
+    )
+    .await;
     for &(key, min, max) in kafkars_broker::api::SUPPORTED {
         for v in min.max(key.valid_versions().min)..=max {
             match key {
-                ApiKey::Produce => drop(c.call(v, &produce_req("sweep", 0, batch(&["s"], Compression::None), 1)).await),
-                ApiKey::Fetch => drop(c.call(v, &fetch_req_for(v, "sweep", Uuid::nil(), 0, 0, 0)).await),
+                ApiKey::Produce => drop(
+                    c.call(
+                        v,
+                        &produce_req("sweep", 0, batch(&["s"], Compression::None), 1),
+                    )
+                    .await,
+                ),
+                ApiKey::Fetch => drop(
+                    c.call(v, &fetch_req_for(v, "sweep", Uuid::nil(), 0, 0, 0))
+                        .await,
+                ),
                 ApiKey::ListOffsets => drop(
                     c.call(
                         v,
-                        &ListOffsetsRequest::default().with_topics(vec![ListOffsetsTopic::default()
-                            .with_name(name("sweep"))
-                            .with_partitions(vec![ListOffsetsPartition::default().with_timestamp(-1)])]),
+                        &ListOffsetsRequest::default().with_topics(vec![
+                            ListOffsetsTopic::default()
+                                .with_name(name("sweep"))
+                                .with_partitions(vec![
+                                    ListOffsetsPartition::default().with_timestamp(-1)
+                                ]),
+                        ]),
                     )
                     .await,
                 ),
                 ApiKey::Metadata => {
-                    let r = c.call(v, &MetadataRequest::default().with_topics(None)).await;
+                    let r = c
+                        .call(v, &MetadataRequest::default().with_topics(None))
+                        .await;
                     assert_eq!(r.topics.len(), 1, "metadata v{v}");
                 }
                 ApiKey::ApiVersions => drop(c.call(v, &ApiVersionsRequest::default()).await),
                 ApiKey::CreateTopics => drop(create(&mut c, &format!("sweep{v}"), 1).await),
                 ApiKey::DeleteTopics => drop(
-                    c.call(v, &DeleteTopicsRequest::default().with_topic_names(vec![name("sweep-none")])).await,
+                    c.call(
+                        v,
+                        &DeleteTopicsRequest::default().with_topic_names(vec![name("sweep-none")]),
+                    )
+                    .await,
                 ),
                 ApiKey::InitProducerId => {
-                    let r = c.call(v, &InitProducerIdRequest::default().with_transactional_id(None)).await;
+                    let r = c
+                        .call(
+                            v,
+                            &InitProducerIdRequest::default().with_transactional_id(None),
+                        )
+                        .await;
                     assert!(r.producer_id.0 >= 0);
                 }
                 ApiKey::DescribeConfigs => {
@@ -310,8 +464,12 @@ async fn every_advertised_version_answers() {
                     let r = c.call(v, &req).await;
                     assert!(!r.results[0].configs.is_empty());
                 }
-                ApiKey::CreatePartitions => drop(c.call(v, &CreatePartitionsRequest::default()).await),
-                ApiKey::DescribeCluster => drop(c.call(v, &DescribeClusterRequest::default()).await),
+                ApiKey::CreatePartitions => {
+                    drop(c.call(v, &CreatePartitionsRequest::default()).await)
+                }
+                ApiKey::DescribeCluster => {
+                    drop(c.call(v, &DescribeClusterRequest::default()).await)
+                }
                 _ => {} // group APIs: covered by the group coordinator's tests
             }
         }

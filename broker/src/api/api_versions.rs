@@ -14,14 +14,19 @@ fn api_keys() -> Vec<ApiVersion> {
     SUPPORTED
         .iter()
         .map(|&(key, min, max)| {
-            ApiVersion::default().with_api_key(key as i16).with_min_version(min).with_max_version(max)
+            ApiVersion::default()
+                .with_api_key(key as i16)
+                .with_min_version(min)
+                .with_max_version(max)
         })
         .collect()
 }
 
 /// Serves a supported-version ApiVersions request.
 pub async fn handle(_ctx: &RequestContext, _req: ApiVersionsRequest) -> ApiVersionsResponse {
-    ApiVersionsResponse::default().with_error_code(error_code::NONE).with_api_keys(api_keys())
+    ApiVersionsResponse::default()
+        .with_error_code(error_code::NONE)
+        .with_api_keys(api_keys())
 }
 
 /// The v0 answer to a too-new ApiVersions request.

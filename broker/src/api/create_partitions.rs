@@ -8,14 +8,20 @@ use super::{error_code, topic_error_code, RequestContext};
 use crate::topics::MAX_PARTITIONS;
 
 /// Serves CreatePartitions.
-pub async fn handle(ctx: &RequestContext, req: CreatePartitionsRequest) -> CreatePartitionsResponse {
+pub async fn handle(
+    ctx: &RequestContext,
+    req: CreatePartitionsRequest,
+) -> CreatePartitionsResponse {
     let state = &ctx.state;
     let mut results = Vec::with_capacity(req.topics.len());
     for t in req.topics {
         let name = t.name.0.to_string();
         let mut r = CreatePartitionsTopicResult::default().with_name(t.name.clone());
         let outcome = match state.topics.get(&name) {
-            None => Err((error_code::UNKNOWN_TOPIC_OR_PARTITION, format!("Topic '{name}' does not exist."))),
+            None => Err((
+                error_code::UNKNOWN_TOPIC_OR_PARTITION,
+                format!("Topic '{name}' does not exist."),
+            )),
             Some(topic) if t.count <= topic.partition_count() || t.count > MAX_PARTITIONS => Err((
                 error_code::INVALID_PARTITIONS,
                 format!(

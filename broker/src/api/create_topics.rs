@@ -22,7 +22,8 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
             t.num_partitions
         };
         let outcome: Result<(), (i16, String)> = (|| {
-            validate_topic_name(&name).map_err(|e| (error_code::INVALID_TOPIC_EXCEPTION, e.to_string()))?;
+            validate_topic_name(&name)
+                .map_err(|e| (error_code::INVALID_TOPIC_EXCEPTION, e.to_string()))?;
             if t.replication_factor != -1 && t.replication_factor != 1 {
                 return Err((
                     error_code::INVALID_REPLICATION_FACTOR,
@@ -39,7 +40,10 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
                 ));
             }
             if state.topics.get(&name).is_some() {
-                return Err((error_code::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
+                return Err((
+                    error_code::TOPIC_ALREADY_EXISTS,
+                    format!("Topic '{name}' already exists."),
+                ));
             }
             if req.validate_only {
                 return Ok(());
@@ -49,9 +53,10 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
                     result.topic_id = topic.id;
                     Ok(())
                 }
-                Err(e @ TopicError::AlreadyExists(_)) => {
-                    Err((error_code::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists. ({e})")))
-                }
+                Err(e @ TopicError::AlreadyExists(_)) => Err((
+                    error_code::TOPIC_ALREADY_EXISTS,
+                    format!("Topic '{name}' already exists. ({e})"),
+                )),
                 Err(e) => Err((topic_error_code(&e), e.to_string())),
             }
         })();

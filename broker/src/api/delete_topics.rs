@@ -10,9 +10,16 @@ use super::{error_code, topic_error_code, RequestContext};
 /// Serves DeleteTopics.
 pub async fn handle(ctx: &RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse {
     let state = &ctx.state;
-    let mut targets: Vec<(Option<String>, Uuid)> =
-        req.topic_names.iter().map(|n| (Some(n.0.to_string()), Uuid::nil())).collect();
-    targets.extend(req.topics.iter().map(|t| (t.name.as_ref().map(|n| n.0.to_string()), t.topic_id)));
+    let mut targets: Vec<(Option<String>, Uuid)> = req
+        .topic_names
+        .iter()
+        .map(|n| (Some(n.0.to_string()), Uuid::nil()))
+        .collect();
+    targets.extend(
+        req.topics
+            .iter()
+            .map(|t| (t.name.as_ref().map(|n| n.0.to_string()), t.topic_id)),
+    );
     let mut responses = Vec::with_capacity(targets.len());
     for (name, id) in targets {
         let mut r = DeletableTopicResult::default().with_topic_id(id);

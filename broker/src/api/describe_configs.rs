@@ -28,7 +28,11 @@ fn topic_configs(c: &BrokerConfig) -> Vec<(&'static str, String, i8)> {
     vec![
         ("cleanup.policy", "delete".into(), TYPE_LIST),
         ("compression.type", "producer".into(), TYPE_STRING),
-        ("max.message.bytes", c.log.max_message_bytes.to_string(), TYPE_INT),
+        (
+            "max.message.bytes",
+            c.log.max_message_bytes.to_string(),
+            TYPE_INT,
+        ),
         ("min.insync.replicas", "1".into(), TYPE_INT),
         ("retention.bytes", ms(c.log.retention_bytes), TYPE_LONG),
         ("retention.ms", ms(c.log.retention_ms), TYPE_LONG),
@@ -39,15 +43,31 @@ fn topic_configs(c: &BrokerConfig) -> Vec<(&'static str, String, i8)> {
 
 fn broker_configs(c: &BrokerConfig) -> Vec<(&'static str, String, i8)> {
     vec![
-        ("auto.create.topics.enable", c.auto_create_topics.to_string(), TYPE_BOOLEAN),
+        (
+            "auto.create.topics.enable",
+            c.auto_create_topics.to_string(),
+            TYPE_BOOLEAN,
+        ),
         ("log.dirs", c.data_dir.display().to_string(), TYPE_STRING),
         ("log.retention.bytes", ms(c.log.retention_bytes), TYPE_LONG),
         ("log.retention.ms", ms(c.log.retention_ms), TYPE_LONG),
-        ("log.segment.bytes", c.log.segment_bytes.to_string(), TYPE_INT),
-        ("message.max.bytes", c.log.max_message_bytes.to_string(), TYPE_INT),
+        (
+            "log.segment.bytes",
+            c.log.segment_bytes.to_string(),
+            TYPE_INT,
+        ),
+        (
+            "message.max.bytes",
+            c.log.max_message_bytes.to_string(),
+            TYPE_INT,
+        ),
         ("node.id", c.node_id.to_string(), TYPE_INT),
         ("num.partitions", c.num_partitions.to_string(), TYPE_INT),
-        ("socket.request.max.bytes", c.socket_request_max_bytes.to_string(), TYPE_INT),
+        (
+            "socket.request.max.bytes",
+            c.socket_request_max_bytes.to_string(),
+            TYPE_INT,
+        ),
     ]
 }
 
@@ -63,13 +83,22 @@ pub async fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> Descri
         let entries = match res.resource_type {
             RESOURCE_TOPIC => match state.topics.get(&name) {
                 Some(_) => Ok((topic_configs(&state.config), SOURCE_DEFAULT)),
-                None => Err((error_code::UNKNOWN_TOPIC_OR_PARTITION, format!("Topic '{name}' does not exist."))),
+                None => Err((
+                    error_code::UNKNOWN_TOPIC_OR_PARTITION,
+                    format!("Topic '{name}' does not exist."),
+                )),
             },
             RESOURCE_BROKER if name.is_empty() || name == state.node_id.to_string() => {
                 Ok((broker_configs(&state.config), SOURCE_STATIC_BROKER))
             }
-            RESOURCE_BROKER => Err((error_code::INVALID_REQUEST, format!("Unknown broker {name}"))),
-            other => Err((error_code::INVALID_REQUEST, format!("Unsupported resource type {other}"))),
+            RESOURCE_BROKER => Err((
+                error_code::INVALID_REQUEST,
+                format!("Unknown broker {name}"),
+            )),
+            other => Err((
+                error_code::INVALID_REQUEST,
+                format!("Unsupported resource type {other}"),
+            )),
         };
         match entries {
             Ok((entries, source)) => {
@@ -80,7 +109,7 @@ pub async fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> Descri
                         res.configuration_keys
                             .as_ref()
                             .filter(|keys| !keys.is_empty())
-                            .map_or(true, |keys| keys.iter().any(|want| want.as_str() == *k))
+                            .is_none_or(|keys| keys.iter().any(|want| want.as_str() == *k))
                     })
                     .map(|(k, v, t)| {
                         DescribeConfigsResourceResult::default()

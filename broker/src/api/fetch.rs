@@ -66,26 +66,40 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Result<Response,
         } else {
             ctx.state.topics.get(t.topic.0.as_str())
         };
-        let unknown_code =
-            if by_id { error_code::UNKNOWN_TOPIC_ID } else { error_code::UNKNOWN_TOPIC_OR_PARTITION };
+        let unknown_code = if by_id {
+            error_code::UNKNOWN_TOPIC_ID
+        } else {
+            error_code::UNKNOWN_TOPIC_OR_PARTITION
+        };
         let parts = t
             .partitions
             .iter()
             .map(|p| Wanted {
                 partition: topic.as_ref().and_then(|t| t.partition(p.partition)),
-                unknown_code: if topic.is_some() { error_code::UNKNOWN_TOPIC_OR_PARTITION } else { unknown_code },
+                unknown_code: if topic.is_some() {
+                    error_code::UNKNOWN_TOPIC_OR_PARTITION
+                } else {
+                    unknown_code
+                },
                 index: p.partition,
                 offset: p.fetch_offset,
                 max_bytes: p.partition_max_bytes,
             })
             .collect();
-        let name = topic.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| t.topic.0.to_string());
+        let name = topic
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| t.topic.0.to_string());
         wanted.push((name, t.topic_id, parts));
     }
     let wait = Duration::from_millis(req.max_wait_ms.max(0) as u64).min(MAX_WAIT);
     let deadline = Instant::now() + wait;
     let min_bytes = req.min_bytes.max(0) as u64;
-    let max_bytes = if req.max_bytes <= 0 { i32::MAX as u64 } else { req.max_bytes as u64 };
+    let max_bytes = if req.max_bytes <= 0 {
+        i32::MAX as u64
+    } else {
+        req.max_bytes as u64
+    };
     let shutdown = ctx.state.shutdown.clone();
     let results = loop {
         let mut receivers: Vec<_> = wanted
@@ -101,8 +115,10 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Result<Response,
         if bytes >= min_bytes || errors || Instant::now() >= deadline || shutdown.is_cancelled() {
             break results;
         }
-        let mut changes: Vec<Pin<Box<dyn Future<Output = _> + Send + '_>>> =
-            receivers.iter_mut().map(|rx| Box::pin(rx.changed()) as _).collect();
+        let mut changes: Vec<Pin<Box<dyn Future<Output = _> + Send + '_>>> = receivers
+            .iter_mut()
+            .map(|rx| Box::pin(rx.changed()) as _)
+            .collect();
         let any_change = std::future::poll_fn(|cx| {
             for f in changes.iter_mut() {
                 if f.as_mut().poll(cx).is_ready() {
@@ -117,11 +133,18 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Result<Response,
             _ = shutdown.cancelled() => {}
         }
     };
-    Ok(Response::Frame(encode_response(ctx.correlation_id, ctx.version, &results)))
+    Ok(Response::Frame(encode_response(
+        ctx.correlation_id,
+        ctx.version,
+        &results,
+    )))
 }
 
 /// Reads every wanted partition once: (results, record bytes found, any error).
-fn read_all(wanted: &[(String, Uuid, Vec<Wanted>)], max_bytes: u64) -> (Vec<TopicResult>, u64, bool) {
+fn read_all(
+    wanted: &[(String, Uuid, Vec<Wanted>)],
+    max_bytes: u64,
+) -> (Vec<TopicResult>, u64, bool) {
     let mut total: u64 = 0;
     let mut errors = false;
     let mut topics = Vec::with_capacity(wanted.len());
@@ -169,7 +192,11 @@ fn read_all(wanted: &[(String, Uuid, Vec<Wanted>)], max_bytes: u64) -> (Vec<Topi
             }
             partitions.push(r);
         }
-        topics.push(TopicResult { name: name.clone(), id: *id, partitions });
+        topics.push(TopicResult {
+            name: name.clone(),
+            id: *id,
+            partitions,
+        });
     }
     (topics, total, errors)
 }
@@ -192,7 +219,11 @@ fn put_array_len(buf: &mut BytesMut, flexible: bool, n: usize) {
 
 /// Encodes a whole Fetch response frame (size prefix, header v0/v1, body), records as file
 /// ranges. No tagged fields are written (all are at their defaults).
-pub fn encode_response(correlation_id: i32, version: i16, topics: &[TopicResult]) -> Vec<ResponsePart> {
+pub fn encode_response(
+    correlation_id: i32,
+    version: i16,
+    topics: &[TopicResult],
+) -> Vec<ResponsePart> {
     let flexible = version >= 12;
     let mut parts: Vec<Piece> = Vec::new();
     let mut buf = BytesMut::with_capacity(128);
@@ -313,7 +344,11 @@ mod tests {
     }
 
     fn slice(file: &Arc<std::fs::File>, position: u64, len: u32) -> Option<FetchSlice> {
-        Some(FetchSlice { file: file.clone(), position, len })
+        Some(FetchSlice {
+            file: file.clone(),
+            position,
+            len,
+        })
     }
 
     #[test]
@@ -345,7 +380,11 @@ mod tests {
                 id: crate::topics::new_topic_id(),
                 partitions: vec![part(0, 0, None), part(5, 0, slice(&file, 0, 130))],
             },
-            TopicResult { name: "empty".into(), id: Uuid::nil(), partitions: vec![] },
+            TopicResult {
+                name: "empty".into(),
+                id: Uuid::nil(),
+                partitions: vec![],
+            },
         ];
         for version in [4i16, 5, 7, 10, 11, 12, 13, 15, 16] {
             let ours = materialize(&encode_response(42, version, &topics));
@@ -357,7 +396,9 @@ mod tests {
                             .iter()
                             .map(|p| {
                                 let records = p.records.as_ref().map_or_else(Bytes::new, |s| {
-                                    Bytes::copy_from_slice(&content[s.position as usize..][..s.len as usize])
+                                    Bytes::copy_from_slice(
+                                        &content[s.position as usize..][..s.len as usize],
+                                    )
                                 });
                                 PartitionData::default()
                                     .with_partition_index(p.index)
@@ -366,7 +407,9 @@ mod tests {
                                     .with_last_stable_offset(p.last_stable_offset)
                                     .with_log_start_offset(p.log_start_offset)
                                     .with_aborted_transactions(Some(vec![]))
-                                    .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
+                                    .with_preferred_read_replica(
+                                        kafka_protocol::messages::BrokerId(-1),
+                                    )
                                     .with_records(Some(records))
                             })
                             .collect(),
@@ -380,8 +423,13 @@ mod tests {
                 })
                 .collect();
             let expected = FetchResponse::default().with_responses(responses);
-            let expected =
-                encode_frame(42, FetchResponse::header_version(version), &expected, version).unwrap();
+            let expected = encode_frame(
+                42,
+                FetchResponse::header_version(version),
+                &expected,
+                version,
+            )
+            .unwrap();
             assert_eq!(ours, expected.to_vec(), "fetch v{version}");
         }
     }

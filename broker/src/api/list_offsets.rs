@@ -25,7 +25,8 @@ pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffset
                 .with_timestamp(-1)
                 .with_offset(-1)
                 .with_leader_epoch(if ctx.version >= 4 { 0 } else { -1 });
-            let Some(partition) = topic.as_ref().and_then(|t| t.partition(p.partition_index)) else {
+            let Some(partition) = topic.as_ref().and_then(|t| t.partition(p.partition_index))
+            else {
                 r.error_code = error_code::UNKNOWN_TOPIC_OR_PARTITION;
                 r.leader_epoch = -1;
                 partitions.push(r);
@@ -58,7 +59,11 @@ pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffset
             }
             partitions.push(r);
         }
-        topics.push(ListOffsetsTopicResponse::default().with_name(t.name).with_partitions(partitions));
+        topics.push(
+            ListOffsetsTopicResponse::default()
+                .with_name(t.name)
+                .with_partitions(partitions),
+        );
     }
     ListOffsetsResponse::default().with_topics(topics)
 }

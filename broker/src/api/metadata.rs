@@ -22,7 +22,8 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
         None => true,
         Some(t) => t.is_empty() && ctx.version == 0,
     };
-    let may_create = state.config.auto_create_topics && (ctx.version < 4 || req.allow_auto_topic_creation);
+    let may_create =
+        state.config.auto_create_topics && (ctx.version < 4 || req.allow_auto_topic_creation);
     let mut topics = Vec::new();
     if all {
         for t in state.topics.list() {
@@ -52,7 +53,9 @@ pub async fn handle(ctx: &RequestContext, req: MetadataRequest) -> MetadataRespo
                 }
                 None => match state.topics.get_by_id(rt.topic_id) {
                     Some(t) => topics.push(describe(ctx, &t)),
-                    None => topics.push(error_topic(None, rt.topic_id, error_code::UNKNOWN_TOPIC_ID)),
+                    None => {
+                        topics.push(error_topic(None, rt.topic_id, error_code::UNKNOWN_TOPIC_ID))
+                    }
                 },
             }
         }

@@ -14,7 +14,7 @@ use crate::state::now_ms;
 
 /// Serves Produce; `None` for acks=0.
 pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<ProduceResponse> {
-    let acks_ok = matches!(req.acks, 0 | 1 | -1);
+    let acks_ok = matches!(req.acks, -1..=1);
     let mut responses = Vec::with_capacity(req.topic_data.len());
     for td in req.topic_data {
         let topic = ctx.state.topics.get(td.name.0.as_str());

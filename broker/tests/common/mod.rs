@@ -32,16 +32,23 @@ impl TestBroker {
 
     pub async fn start_with(tweak: impl FnOnce(&mut BrokerConfig)) -> TestBroker {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = BrokerConfig::default();
-        config.listen = "127.0.0.1:0".into();
-        config.data_dir = dir.path().to_path_buf();
-        config.socket_request_max_bytes = 1024 * 1024;
+        let mut config = BrokerConfig {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            socket_request_max_bytes: 1024 * 1024,
+            ..BrokerConfig::default()
+        };
         tweak(&mut config);
         let server = Server::bind(config).await.unwrap();
         let addr = server.local_addr();
         let shutdown = server.shutdown_token();
         let task = tokio::spawn(server.run());
-        TestBroker { addr, shutdown, task, dir }
+        TestBroker {
+            addr,
+            shutdown,
+            task,
+            dir,
+        }
     }
 
     pub async fn client(&self) -> Client {
@@ -55,7 +62,10 @@ impl TestBroker {
     /// Stops the broker and hands back its data directory (for restart tests).
     pub async fn stop_keep_dir(self) -> tempfile::TempDir {
         self.shutdown.cancel();
-        tokio::time::timeout(STEP, self.task).await.unwrap().unwrap();
+        tokio::time::timeout(STEP, self.task)
+            .await
+            .unwrap()
+            .unwrap();
         self.dir
     }
 }
@@ -67,8 +77,14 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
-        let stream = tokio::time::timeout(STEP, TcpStream::connect(addr)).await.unwrap().unwrap();
-        Client { stream, next_correlation: 1 }
+        let stream = tokio::time::timeout(STEP, TcpStream::connect(addr))
+            .await
+            .unwrap()
+            .unwrap();
+        Client {
+            stream,
+            next_correlation: 1,
+        }
     }
 
     /// Encodes a request frame (size prefix included).
@@ -97,19 +113,26 @@ impl Client {
     /// Reads one response frame; `None` if the broker closed the connection.
     pub async fn read_frame(&mut self) -> Option<Bytes> {
         let mut size = [0u8; 4];
-        match tokio::time::timeout(STEP, self.stream.read_exact(&mut size)).await.expect("response in time") {
+        match tokio::time::timeout(STEP, self.stream.read_exact(&mut size))
+            .await
+            .expect("response in time")
+        {
             Ok(_) => {}
             Err(_) => return None,
         }
         let size = i32::from_be_bytes(size) as usize;
         let mut body = vec![0u8; size];
-        tokio::time::timeout(STEP, self.stream.read_exact(&mut body)).await.unwrap().ok()?;
+        tokio::time::timeout(STEP, self.stream.read_exact(&mut body))
+            .await
+            .unwrap()
+            .ok()?;
         Some(Bytes::from(body))
     }
 
     /// Decodes a response frame of request type `R`.
     pub fn decode<R: Request>(version: i16, mut frame: Bytes) -> (i32, R::Response) {
-        let header = ResponseHeader::decode(&mut frame, R::Response::header_version(version)).unwrap();
+        let header =
+            ResponseHeader::decode(&mut frame, R::Response::header_version(version)).unwrap();
         let body = R::Response::decode(&mut frame, version).unwrap();
         assert!(!frame.has_remaining(), "trailing bytes in response");
         (header.correlation_id, body)
@@ -160,6 +183,14 @@ pub fn batch(values: &[&str], compression: Compression) -> Bytes {
         })
         .collect();
     let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression }).unwrap();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        &records,
+        &RecordEncodeOptions {
+            version: 2,
+            compression,
+        },
+    )
+    .unwrap();
     buf.freeze()
 }
