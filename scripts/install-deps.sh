@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what `make build`, `make test`, `make demo` and `make bench` need on Debian 12.
 # Idempotent and quick when everything is present (a few checks, no network).
-#   apt:  php8.2-cli php8.2-dev libclang-dev clang kcat librdkafka-dev openjdk-17 maven ...
+#   apt:  php8.2-cli php8.2-dev libclang-dev clang kcat librdkafka-dev openjdk-17 maven composer ...
 #   pip:  confluent-kafka kafka-python + codecs (lz4, python-snappy, zstandard), pytest
 #   jars: Apache Kafka from Maven Central (scripts/fetch-kafka.sh)
 # Python packages go to the interpreter `scripts/python.sh` picks: the current python3 if it
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 APT_PKGS=(php8.2-cli php8.2-dev libclang-dev clang kcat librdkafka-dev
           openjdk-17-jre-headless maven python3 python3-pip python3-venv
-          build-essential pkg-config curl ca-certificates)
+          build-essential pkg-config curl ca-certificates composer)
 
 missing=()
 for pkg in "${APT_PKGS[@]}"; do
