@@ -45,11 +45,18 @@ pub fn run(args: BrokerArgs) -> ExitCode {
         },
         None => BrokerConfig::default(),
     };
-    if let Some(listen) = args.listen {
-        config.listen = listen;
-    }
-    if let Some(advertise) = args.advertise {
-        config.advertise = Some(advertise);
+    // Flags win over the file, and are checked like the file's settings.
+    let flags = [
+        ("listeners", args.listen),
+        ("advertised.listeners", args.advertise),
+    ];
+    for (key, value) in flags {
+        if let Some(value) = value {
+            if let Err(e) = config.set(key, &value) {
+                eprintln!("kafkars broker: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;
