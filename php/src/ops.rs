@@ -41,6 +41,9 @@ fn ms(timeout_ms: i64) -> Duration {
 /// Most events served by one `poll()` (librdkafka serves what is queued).
 const POLL_BATCH: usize = 10_000;
 
+/// How often `flush()` re-checks the out-queue while it waits.
+const FLUSH_SLICE: Duration = Duration::from_millis(2);
+
 pub fn add_brokers(state: &ClientState, list: &str) -> i64 {
     state.client().add_brokers(list) as i64
 }
@@ -145,7 +148,9 @@ pub fn flush(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpResult<i64
         if now >= deadline {
             return Ok(i64::from(ErrorCode::TIMED_OUT.0));
         }
-        take_events(state, POLL_BATCH, (deadline - now).min(Duration::from_millis(100)));
+        // Short slices: when no callback listens, deliveries only move counters
+        // and wake nobody, so the out-queue is re-checked every few ms.
+        take_events(state, POLL_BATCH, (deadline - now).min(FLUSH_SLICE));
     }
 }
 
