@@ -34,6 +34,11 @@ pub struct GroupConfig {
     pub max_session_timeout: Duration,
     /// `offset.metadata.max.bytes` (4096).
     pub max_metadata_bytes: usize,
+    /// `offsets.retention.minutes` (7 days): offsets of a group with no members are dropped
+    /// once both their commit and the moment the group became empty are this old (KIP-211).
+    pub offsets_retention: Duration,
+    /// How often expired offsets are looked for.
+    pub offsets_retention_check: Duration,
     pub store: OffsetStoreOptions,
 }
 
@@ -44,6 +49,8 @@ impl Default for GroupConfig {
             min_session_timeout: Duration::from_millis(6000),
             max_session_timeout: Duration::from_millis(1_800_000),
             max_metadata_bytes: 4096,
+            offsets_retention: Duration::from_secs(7 * 24 * 3600),
+            offsets_retention_check: Duration::from_secs(60),
             store: OffsetStoreOptions::default(),
         }
     }
@@ -78,6 +85,13 @@ pub struct GroupListing {
     pub state: GroupState,
 }
 
+/// When each member-less group was first seen empty (wall-clock ms), for offset retention.
+#[derive(Debug)]
+struct Retention {
+    empty_since_ms: HashMap<String, i64>,
+    next_check: Option<Instant>,
+}
+
 /// The partitions asked for by OffsetFetch, and their answers.
 pub type FetchedOffsets = Vec<(TopicPartition, Option<CommittedOffset>)>;
 
@@ -89,6 +103,7 @@ pub struct GroupCoordinator {
     offsets: OffsetStore,
     wake: Notify,
     timers_started: AtomicBool,
+    retention: Mutex<Retention>,
     me: Weak<GroupCoordinator>,
 }
 
@@ -126,6 +141,10 @@ impl GroupCoordinator {
             offsets,
             wake: Notify::new(),
             timers_started: AtomicBool::new(false),
+            retention: Mutex::new(Retention {
+                empty_since_ms: HashMap::new(),
+                next_check: None,
+            }),
             me: me.clone(),
         }))
     }
@@ -164,15 +183,17 @@ impl GroupCoordinator {
     /// Forget a deleted topic's offsets without waiting (for the broker's synchronous
     /// topic-deletion hook). Outside a tokio runtime it waits for the write instead.
     pub fn forget_topic(&self, topic: &str) {
-        let (offsets, topic) = (self.offsets.clone(), topic.to_owned());
+        self.apply_detached(vec![OffsetOp::DeleteTopic {
+            topic: topic.to_owned(),
+        }]);
+    }
+
+    /// Persist `ops` without waiting: on the current runtime, or (outside one) right here.
+    fn apply_detached(&self, ops: Vec<OffsetOp>) {
+        let offsets = self.offsets.clone();
         let work = async move {
-            if let Err(e) = offsets
-                .apply(vec![OffsetOp::DeleteTopic {
-                    topic: topic.clone(),
-                }])
-                .await
-            {
-                tracing::error!(topic, error = %e, "dropping offsets of a deleted topic failed");
+            if let Err(e) = offsets.apply(ops).await {
+                tracing::error!(error = %e, "dropping committed offsets failed");
             }
         };
         match tokio::runtime::Handle::try_current() {
@@ -181,9 +202,7 @@ impl GroupCoordinator {
             }
             Err(_) => match tokio::runtime::Builder::new_current_thread().build() {
                 Ok(rt) => rt.block_on(work),
-                Err(e) => {
-                    tracing::error!(error = %e, "no runtime to drop offsets of a deleted topic")
-                }
+                Err(e) => tracing::error!(error = %e, "no runtime to drop committed offsets"),
             },
         }
     }
@@ -193,7 +212,56 @@ impl GroupCoordinator {
         let mut groups = self.lock();
         let next = groups.values_mut().filter_map(|g| g.tick(now)).min();
         groups.retain(|id, g| !g.is_idle() || self.offsets.has_group(id));
+        let expired = self.expired_offsets(&groups, now, wall_clock_ms());
+        drop(groups);
+        if !expired.is_empty() {
+            tracing::info!(
+                partitions = expired.len(),
+                "expiring committed offsets past retention"
+            );
+            self.apply_detached(expired);
+        }
         next
+    }
+
+    /// Offsets past `offsets.retention.minutes` in groups without members (checked at most
+    /// every `offsets_retention_check`).
+    fn expired_offsets(
+        &self,
+        groups: &HashMap<String, ClassicGroup>,
+        now: Instant,
+        wall_ms: i64,
+    ) -> Vec<OffsetOp> {
+        let mut r = self.retention.lock().unwrap_or_else(|e| e.into_inner());
+        if r.next_check.is_some_and(|t| now < t) {
+            return Vec::new();
+        }
+        r.next_check = Some(now + self.config.offsets_retention_check);
+        let retention_ms = self.config.offsets_retention.as_millis() as i64;
+        let mut ops = Vec::new();
+        r.empty_since_ms.retain(|id, _| {
+            groups
+                .get(id)
+                .is_some_and(|g| g.member_ids().next().is_none())
+        });
+        for (id, g) in groups {
+            if g.member_ids().next().is_some() || g.state() != GroupState::Empty {
+                continue;
+            }
+            let since = *r.empty_since_ms.entry(id.clone()).or_insert(wall_ms);
+            if since + retention_ms > wall_ms {
+                continue;
+            }
+            for (tp, o) in self.offsets.group_offsets(id) {
+                if o.commit_timestamp_ms + retention_ms <= wall_ms {
+                    ops.push(OffsetOp::Delete {
+                        group: id.clone(),
+                        tp,
+                    });
+                }
+            }
+        }
+        ops
     }
 
     /// Handle JoinGroup; waits (without holding any lock) until the rebalance completes.

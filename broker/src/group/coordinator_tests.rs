@@ -191,7 +191,9 @@ async fn delete_group_and_topic_drop_offsets() {
     .await
     .unwrap();
     c.on_topic_deleted("a").await.unwrap();
-    assert!(c.fetch_offsets("g1", Some(std::slice::from_ref(&a)))[0].1.is_none());
+    assert!(c.fetch_offsets("g1", Some(std::slice::from_ref(&a)))[0]
+        .1
+        .is_none());
     assert_eq!(
         c.fetch_offsets("g1", Some(std::slice::from_ref(&b)))[0]
             .1
@@ -232,4 +234,46 @@ async fn two_concurrent_joiners_land_in_one_generation() {
     .expect("the timer completes the rebalance after the initial delay");
     assert_eq!((ra.generation_id, rb.generation_id), (1, 1));
     assert_eq!(ra.leader_id, rb.leader_id);
+}
+
+#[tokio::test]
+async fn offsets_of_long_empty_groups_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GroupConfig {
+        offsets_retention: Duration::from_secs(60),
+        ..config()
+    };
+    let c = GroupCoordinator::open(dir.path(), cfg).unwrap();
+    let tp = TopicPartition::new("t", 0);
+    c.commit_offsets(
+        "old",
+        -1,
+        &MemberId::default(),
+        None,
+        vec![(tp.clone(), 1, -1, None)],
+        |_| true,
+    )
+    .await
+    .unwrap();
+    let (_member, _generation) = join_and_sync(&c, "busy").await;
+    let wall = wall_clock_ms();
+    let now = Instant::now();
+    let groups = c.lock();
+    assert!(
+        c.expired_offsets(&groups, now, wall).is_empty(),
+        "just committed, just seen empty"
+    );
+    let later = now + Duration::from_secs(61);
+    assert!(
+        c.expired_offsets(&groups, later, wall + 30_000).is_empty(),
+        "empty for only 30 s"
+    );
+    let expired = c.expired_offsets(&groups, later + Duration::from_secs(61), wall + 61_000);
+    assert_eq!(
+        expired,
+        vec![OffsetOp::Delete {
+            group: "old".into(),
+            tp
+        }]
+    );
 }
