@@ -373,7 +373,7 @@ mod tests {
         fn damaged_tails_never_panic(
             garbage in proptest::collection::vec(any::<u8>(), 0..300),
             cut in 0u64..400,
-            flip in proptest::option::of((1u64..200, 1u8..=255)),
+            flip in proptest::option::of((1u64..170, 1u8..=255)),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("t-0");
@@ -385,7 +385,7 @@ mod tests {
             let end = size - cut.min(size);
             file.set_len(end).unwrap();
             file.write_all_at(&garbage, end).unwrap();
-            // Damage the tail, the part a crash can tear: from the last index entry on.
+            // Damage the last batch (175 bytes), the part a crash can tear.
             if let Some((back, x)) = flip {
                 let at = end.saturating_sub(back);
                 let mut b = [0u8; 1];
