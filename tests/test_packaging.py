@@ -80,15 +80,15 @@ def test_composer_require_dev_from_path_repository(tmp_path):
     assert (installed / "stubs/rdkafka.stub.php").exists()
     assert (installed / "compat/src/Produce.php").exists()
     probe = (
-        "require 'vendor/autoload.php';"
+        r"require 'vendor/autoload.php';"
         # The compat layer autoloads...
-        "echo class_exists('Kafka\\\\Produce') ? 'compat' : 'no-compat', ' ';"
-        "echo class_exists('Kafka\\\\Consumer') ? 'compat' : 'no-compat', ' ';"
+        r"echo class_exists('Kafka\Produce') ? 'compat' : 'no-compat', ' ';"
+        r"echo class_exists('Kafka\Consumer') ? 'compat' : 'no-compat', ' ';"
         # ...the stubs never do: with no extension loaded, RdKafka classes stay undefined.
-        "echo class_exists('RdKafka\\\\Producer') ? 'stub-loaded' : 'no-stub', ' ';"
+        r"echo class_exists('RdKafka\Producer') ? 'stub-loaded' : 'no-stub', ' ';"
         # A ZooKeeper address gets an explanation instead of a hang.
-        "try { Kafka\\\\Produce::getInstance('localhost:2181', 1000); }"
-        " catch (Kafka\\\\Exception $e) { echo $e->getMessage(); }"
+        r"try { Kafka\Produce::getInstance('localhost:2181', 1000); }"
+        r" catch (Kafka\Exception $e) { echo $e->getMessage(); }"
     )
     out = run(["php", "-n", "-r", probe], cwd=project).stdout
     assert out.startswith("compat compat no-stub ")
@@ -101,9 +101,9 @@ def test_autoloader_does_not_clash_with_the_extension(tmp_path):
     if ext is None:
         pytest.skip("kafkars.so not built")
     project = composer_project(tmp_path / "app")
-    probe = ("require 'vendor/autoload.php';"
-             "$r = new ReflectionClass('RdKafka\\\\Producer');"
-             "echo $r->getExtensionName(), ' ', class_exists('Kafka\\\\Consumer') ? 'ok' : 'x';")
+    probe = (r"require 'vendor/autoload.php';"
+             r"$r = new ReflectionClass('RdKafka\Producer');"
+             r"echo $r->getExtensionName(), ' ', class_exists('Kafka\Consumer') ? 'ok' : 'x';")
     out = run(["php", "-n", "-d", f"extension={ext}", "-r", probe], cwd=project).stdout
     assert out == "rdkafka ok"
 
