@@ -12,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
 use kafkars::client::Client;
+use kafkars::consumer::{Consumer, KafkaConsumer, Message};
 use kafkars::error::{ErrorCode, KafkaError};
 use kafkars::event::Event;
 use kafkars::producer::Producer;
@@ -24,11 +25,15 @@ use crate::exception::{self, from_kafka};
 /// `Result` with a librdkafka-coded error from the core.
 pub type KResult<T> = Result<T, KafkaError>;
 
-/// `RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`.
+/// Which core client a PHP class wraps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientKind {
+    /// `RdKafka\Producer`.
     Producer,
+    /// `RdKafka\Consumer` (low level).
     Consumer,
+    /// `RdKafka\KafkaConsumer` (group managed).
+    GroupConsumer,
 }
 
 /// Opaque zvals of in-flight messages, keyed by the number the core carries.
@@ -58,8 +63,8 @@ impl OpaqueStore {
 /// The core object behind a client.
 pub enum Backend {
     Producer(Producer),
-    /// Consumers: the role-independent client until the core consumer lands.
-    Client(Client),
+    Consumer(Consumer),
+    GroupConsumer(KafkaConsumer),
 }
 
 /// The state every client class holds.
@@ -69,6 +74,8 @@ pub struct ClientState {
     pub opaques: RefCell<OpaqueStore>,
     /// Events taken from the core and not yet served (a callback threw).
     pub pending: RefCell<VecDeque<Event>>,
+    /// A message taken from the core while callbacks were still to run.
+    pub stashed: RefCell<Option<Message>>,
     config: Config,
     guard: ProcessGuard,
     backend: Backend,
@@ -89,13 +96,20 @@ impl ClientState {
                 }
                 Backend::Producer(producer)
             }
-            ClientKind::Consumer => Backend::Client(Client::new(&config).map_err(from_kafka)?),
+            ClientKind::Consumer => Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka)?),
+            ClientKind::GroupConsumer => {
+                let consumer = KafkaConsumer::new(config.clone()).map_err(from_kafka)?;
+                consumer.set_rebalance_callback(callbacks.is_set(CallbackKind::Rebalance));
+                consumer.set_offset_commit_callback(callbacks.is_set(CallbackKind::OffsetCommit));
+                Backend::GroupConsumer(consumer)
+            }
         };
         Ok(ClientState {
             kind,
             callbacks,
             opaques: RefCell::new(OpaqueStore::default()),
             pending: RefCell::new(VecDeque::new()),
+            stashed: RefCell::new(None),
             config,
             guard: ProcessGuard::new(),
             backend,
@@ -120,19 +134,41 @@ impl ClientState {
     pub fn client(&self) -> &Client {
         match &self.backend {
             Backend::Producer(p) => p.client(),
-            Backend::Client(c) => c,
+            Backend::Consumer(c) => c.client(),
+            Backend::GroupConsumer(c) => c.client(),
         }
     }
 
     pub fn producer(&self) -> Option<&Producer> {
         match &self.backend {
             Backend::Producer(p) => Some(p),
-            Backend::Client(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The low-level consumer, or `_INVALID_ARG` for other clients.
+    pub fn consumer(&self) -> PhpResult<&Consumer> {
+        match &self.backend {
+            Backend::Consumer(c) => Ok(c),
+            _ => Err(from_kafka(KafkaError::new(ErrorCode::INVALID_ARG))),
+        }
+    }
+
+    /// The group consumer, or `_INVALID_ARG` for other clients.
+    pub fn group_consumer(&self) -> PhpResult<&KafkaConsumer> {
+        match &self.backend {
+            Backend::GroupConsumer(c) => Ok(c),
+            _ => Err(from_kafka(KafkaError::new(ErrorCode::INVALID_ARG))),
+        }
+    }
+
+    /// Takes up to `max` events from the core, waiting up to `timeout`.
+    pub fn poll_events(&self, max: usize, timeout: std::time::Duration) -> Vec<Event> {
+        match &self.backend {
+            Backend::Producer(p) => p.poll_events(max, timeout),
+            Backend::Consumer(c) => c.poll_events(max, timeout),
+            Backend::GroupConsumer(c) => c.poll_events(max, timeout),
         }
     }
 }
 
-/// The error for an operation the core does not offer yet.
-pub fn not_implemented() -> KafkaError {
-    KafkaError::new(ErrorCode::NOT_IMPLEMENTED)
-}

@@ -87,7 +87,7 @@ impl KafkaConsumer {
             return Err(rdkafka_exception("\"group.id\" must be configured", 0));
         }
         Ok(KafkaConsumer {
-            state: ClientState::new(ClientKind::Consumer, conf.config.clone(), conf.callbacks.clone())?,
+            state: ClientState::new(ClientKind::GroupConsumer, conf.config.clone(), conf.callbacks.clone())?,
         })
     }
     pub fn assign(&self, topic_partitions: Option<PhpArray>) -> PhpResult<()> {

@@ -11,19 +11,20 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::ZendStr;
 use kafkars::error::ErrorCode;
+use kafkars::KafkaError;
 use kafkars::event::Event;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use kafkars::TopicConfig;
 
 use crate::callbacks::{invoke, CallbackKind};
-use crate::client::{not_implemented, ClientState};
+use crate::client::ClientState;
 use crate::exception::from_kafka;
 use crate::kafka_consumer::CommitWhat;
 use crate::message::{new_message, MessageFields};
 use crate::metadata::{BrokerData, Metadata, MetadataData, PartitionData, TopicData};
 use crate::returns::MessageRet;
-use crate::topic_partition::TopicPartition;
+use crate::topic_partition::{list_to_array, TopicPartition};
 
 /// A zval holding (a new reference to) the PHP object of `obj`.
 pub fn this_zval<T: RegisteredClass>(obj: &mut ZendClassObject<T>) -> Zval {
@@ -102,15 +103,7 @@ pub fn out_q_len(state: &ClientState) -> i64 {
 
 /// Takes new events from the core into `state.pending`.
 fn take_events(state: &ClientState, max: usize, timeout: Duration) -> usize {
-    let events = match state.producer() {
-        Some(p) => p.poll_events(max, timeout),
-        None => {
-            if !timeout.is_zero() {
-                std::thread::sleep(timeout.min(Duration::from_millis(100)));
-            }
-            Vec::new()
-        }
-    };
+    let events = state.poll_events(max, timeout);
     let n = events.len();
     state.pending.borrow_mut().extend(events);
     n
@@ -181,8 +174,15 @@ pub fn offsets_for_times(state: &ClientState, list: Vec<TopicPartition>, timeout
 }
 
 pub fn pause_resume(state: &ClientState, list: Vec<TopicPartition>, pause: bool) -> PhpResult<Vec<TopicPartition>> {
-    let _ = (state, list, pause);
-    Err(from_kafka(not_implemented()))
+    let core: Vec<_> = list.iter().map(TopicPartition::to_core).collect();
+    let out = if let Ok(c) = state.group_consumer() {
+        if pause { c.pause(&core) } else { c.resume(&core) }
+    } else if let Ok(c) = state.consumer() {
+        c.set_paused(&core, pause)
+    } else {
+        return Err(from_kafka(KafkaError::new(ErrorCode::NOT_IMPLEMENTED)));
+    };
+    Ok(out.into_iter().map(TopicPartition::from_core).collect())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -201,7 +201,7 @@ pub fn produce(
     let _ = conf;
     let producer = state
         .producer()
-        .ok_or_else(|| from_kafka(kafkars::KafkaError::new(ErrorCode::INVALID_ARG)))?;
+        .ok_or_else(|| from_kafka(KafkaError::new(ErrorCode::INVALID_ARG)))?;
     let opaque_key = match opaque {
         Some(bytes) => {
             // The opaque comes back with the delivery report, so reports must flow.
@@ -233,6 +233,221 @@ pub fn produce(
         return Err(from_kafka(err));
     }
     Ok(())
+}
+
+pub fn consume_start(
+    state: &ClientState,
+    topic: &str,
+    conf: &TopicConfig,
+    partition: i32,
+    offset: i64,
+    queue: Option<u64>,
+) -> PhpResult<()> {
+    let _ = (conf, queue);
+    state
+        .consumer()?
+        .consume_start(topic, partition, offset)
+        .map_err(from_kafka)
+}
+
+pub fn consume_stop(state: &ClientState, topic: &str, partition: i32) -> PhpResult<()> {
+    state.consumer()?.consume_stop(topic, partition).map_err(from_kafka)
+}
+
+/// A consumed message as an `RdKafka\Message` object.
+pub fn message_object(m: &kafkars::consumer::Message) -> MessageRet {
+    let headers = m.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+    MessageRet(new_message(&MessageFields {
+        err: m.err.0,
+        topic_name: Some(&m.topic),
+        timestamp: Some(m.timestamp),
+        partition: m.partition,
+        payload: m.payload.as_deref(),
+        key: m.key.as_deref(),
+        offset: m.offset,
+        headers,
+        opaque: None,
+    }))
+}
+
+pub fn consume_partition(
+    owner: &Zval,
+    state: &ClientState,
+    topic: &str,
+    partition: i32,
+    timeout_ms: i64,
+) -> PhpResult<Option<MessageRet>> {
+    let _ = owner;
+    Ok(state
+        .consumer()?
+        .consume(topic, partition, ms(timeout_ms))
+        .map(|m| message_object(&m)))
+}
+
+pub fn consume_batch(
+    owner: &Zval,
+    state: &ClientState,
+    topic: &str,
+    partition: i32,
+    timeout_ms: i64,
+    batch_size: usize,
+) -> PhpResult<ZBox<ZendHashTable>> {
+    let _ = owner;
+    let messages = state
+        .consumer()?
+        .consume_batch(topic, partition, ms(timeout_ms), batch_size.min(1_000_000));
+    let mut array = ZendHashTable::with_capacity(messages.len() as u32);
+    for m in &messages {
+        array.push(message_object(m))?;
+    }
+    Ok(array)
+}
+
+/// `consumeCallback()`: calls `callback(Message)` for each message that
+/// arrives within `timeout_ms`; returns how many were handed over.
+pub fn consume_callback(
+    owner: &Zval,
+    state: &ClientState,
+    topic: &str,
+    partition: i32,
+    timeout_ms: i64,
+    callback: &Zval,
+) -> PhpResult<i64> {
+    let _ = owner;
+    let consumer = state.consumer()?;
+    let deadline = Instant::now() + ms(timeout_ms);
+    let mut count = 0;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some(m) = consumer.consume(topic, partition, left) else { break };
+        count += 1;
+        let message = message_object(&m).into_zval(false)?;
+        invoke(callback, vec![&message])?;
+        if left.is_zero() {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+pub fn consume_queue(owner: &Zval, state: &ClientState, queue: u64, timeout_ms: i64) -> PhpResult<Option<MessageRet>> {
+    let _ = (owner, queue);
+    Ok(state.consumer()?.consume_any(ms(timeout_ms)).map(|m| message_object(&m)))
+}
+
+pub fn offset_store(state: &ClientState, topic: &str, partition: i32, offset: i64) -> PhpResult<()> {
+    if let Ok(c) = state.group_consumer() {
+        let tp = kafkars::TopicPartition {
+            topic: topic.to_owned(),
+            partition,
+            offset: offset + 1,
+            err: ErrorCode::NO_ERROR,
+            metadata: None,
+        };
+        return c.store_offsets(&[tp]).map_err(from_kafka);
+    }
+    state.consumer()?.offset_store(topic, partition, offset).map_err(from_kafka)
+}
+
+fn core_list(list: &[TopicPartition]) -> Vec<kafkars::TopicPartition> {
+    list.iter().map(TopicPartition::to_core).collect()
+}
+
+fn binding_list(list: Vec<kafkars::TopicPartition>) -> Vec<TopicPartition> {
+    list.into_iter().map(TopicPartition::from_core).collect()
+}
+
+pub fn assign(state: &ClientState, list: Option<Vec<TopicPartition>>) -> PhpResult<()> {
+    let core = list.as_deref().map(core_list);
+    state.group_consumer()?.assign(core.as_deref()).map_err(from_kafka)
+}
+
+pub fn incremental_assign(state: &ClientState, list: Vec<TopicPartition>, add: bool) -> PhpResult<()> {
+    let c = state.group_consumer()?;
+    let core = core_list(&list);
+    let result = if add { c.incremental_assign(&core) } else { c.incremental_unassign(&core) };
+    result.map_err(from_kafka)
+}
+
+pub fn assignment(state: &ClientState) -> PhpResult<Vec<TopicPartition>> {
+    Ok(binding_list(state.group_consumer()?.assignment()))
+}
+
+pub fn commit(this: &Zval, state: &ClientState, what: CommitWhat, is_async: bool) -> PhpResult<()> {
+    let _ = this;
+    let c = state.group_consumer()?;
+    let offsets = match what {
+        CommitWhat::Current => None,
+        CommitWhat::Offsets(list) => Some(core_list(&list)),
+    };
+    c.commit(offsets.as_deref(), is_async).map_err(from_kafka)
+}
+
+/// `KafkaConsumer::close()`: final commit, revoke (callback), leave group.
+pub fn close(this: &Zval, state: &ClientState) -> PhpResult<()> {
+    let c = state.group_consumer()?;
+    serve_pending(this, state)?;
+    c.close_with(|event| dispatch(this, state, event))
+}
+
+/// Slice of one wait inside `KafkaConsumer::consume()`: events (rebalances)
+/// are served between slices.
+const CONSUME_SLICE: Duration = Duration::from_millis(50);
+
+/// `KafkaConsumer::consume()`: serves events (rebalance, commit results,
+/// errors) in order, then returns a message, or `_TIMED_OUT` in message form.
+pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpResult<MessageRet> {
+    let c = state.group_consumer()?;
+    let deadline = Instant::now() + ms(timeout_ms);
+    loop {
+        serve_pending(this, state)?;
+        if let Some(m) = state.stashed.borrow_mut().take() {
+            return Ok(message_object(&m));
+        }
+        let slice = deadline.saturating_duration_since(Instant::now()).min(CONSUME_SLICE);
+        let taken = c.consume_with(slice, |event| {
+            state.pending.borrow_mut().push_back(event);
+            Ok::<(), ()>(())
+        });
+        match taken {
+            Ok(Some(m)) if state.pending.borrow().is_empty() => return Ok(message_object(&m)),
+            Ok(Some(m)) => *state.stashed.borrow_mut() = Some(m),
+            _ => {}
+        }
+        if Instant::now() >= deadline && state.pending.borrow().is_empty() && state.stashed.borrow().is_none() {
+            return Ok(timed_out_message());
+        }
+    }
+}
+
+/// php-rdkafka's message for a `consume()` timeout: `err` `_TIMED_OUT`, the
+/// rest zero/null.
+fn timed_out_message() -> MessageRet {
+    MessageRet(new_message(&MessageFields { err: ErrorCode::TIMED_OUT.0, ..MessageFields::default() }))
+}
+
+pub fn subscribe(state: &ClientState, topics: Vec<String>) -> PhpResult<()> {
+    state.group_consumer()?.subscribe(&topics).map_err(from_kafka)
+}
+
+pub fn subscription(state: &ClientState) -> PhpResult<Vec<String>> {
+    Ok(state.group_consumer()?.subscription())
+}
+
+pub fn unsubscribe(state: &ClientState) -> PhpResult<()> {
+    state.group_consumer()?.unsubscribe().map_err(from_kafka)
+}
+
+pub fn committed(state: &ClientState, list: Vec<TopicPartition>, timeout_ms: i64) -> PhpResult<Vec<TopicPartition>> {
+    state
+        .group_consumer()?
+        .committed(&core_list(&list), ms(timeout_ms))
+        .map(binding_list)
+        .map_err(from_kafka)
+}
+
+pub fn positions(state: &ClientState, list: Vec<TopicPartition>) -> PhpResult<Vec<TopicPartition>> {
+    Ok(binding_list(state.group_consumer()?.position(&core_list(&list))))
 }
 
 /// Runs the PHP callback for one event (or just releases its resources).
@@ -278,124 +493,25 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
                 invoke(&cb, vec![this, &json, &len])?;
             }
         }
+        Event::Rebalance { kind, partitions } => {
+            let Some(cb) = state.callbacks.get(CallbackKind::Rebalance).map(Zval::shallow_clone) else {
+                return Ok(());
+            };
+            let list = list_to_array(binding_list(partitions))?;
+            let mut array = Zval::new();
+            array.set_hashtable(list);
+            invoke(&cb, vec![this, &i64::from(kind.0), &array])?;
+        }
+        Event::OffsetCommit { err, partitions } => {
+            let Some(cb) = state.callbacks.get(CallbackKind::OffsetCommit).map(Zval::shallow_clone) else {
+                return Ok(());
+            };
+            let list = list_to_array(binding_list(partitions))?;
+            let mut array = Zval::new();
+            array.set_hashtable(list);
+            invoke(&cb, vec![this, &i64::from(err.0), &array])?;
+        }
         _ => {}
     }
     Ok(())
-}
-
-pub fn consume_start(
-    state: &ClientState,
-    topic: &str,
-    conf: &TopicConfig,
-    partition: i32,
-    offset: i64,
-    queue: Option<u64>,
-) -> PhpResult<()> {
-    let _ = (state, topic, conf, partition, offset, queue);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn consume_stop(state: &ClientState, topic: &str, partition: i32) -> PhpResult<()> {
-    let _ = (state, topic, partition);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn consume_partition(
-    owner: &Zval,
-    state: &ClientState,
-    topic: &str,
-    partition: i32,
-    timeout_ms: i64,
-) -> PhpResult<Option<MessageRet>> {
-    let _ = (owner, state, topic, partition, timeout_ms);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn consume_batch(
-    owner: &Zval,
-    state: &ClientState,
-    topic: &str,
-    partition: i32,
-    timeout_ms: i64,
-    batch_size: usize,
-) -> PhpResult<ZBox<ZendHashTable>> {
-    let _ = (owner, state, topic, partition, timeout_ms, batch_size);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn consume_callback(
-    owner: &Zval,
-    state: &ClientState,
-    topic: &str,
-    partition: i32,
-    timeout_ms: i64,
-    callback: &Zval,
-) -> PhpResult<i64> {
-    let _ = (owner, state, topic, partition, timeout_ms, callback);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn consume_queue(owner: &Zval, state: &ClientState, queue: u64, timeout_ms: i64) -> PhpResult<Option<MessageRet>> {
-    let _ = (owner, state, queue, timeout_ms);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn offset_store(state: &ClientState, topic: &str, partition: i32, offset: i64) -> PhpResult<()> {
-    let _ = (state, topic, partition, offset);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn assign(state: &ClientState, list: Option<Vec<TopicPartition>>) -> PhpResult<()> {
-    let _ = (state, list);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn incremental_assign(state: &ClientState, list: Vec<TopicPartition>, add: bool) -> PhpResult<()> {
-    let _ = (state, list, add);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn assignment(state: &ClientState) -> PhpResult<Vec<TopicPartition>> {
-    let _ = state;
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn commit(this: &Zval, state: &ClientState, what: CommitWhat, is_async: bool) -> PhpResult<()> {
-    let _ = (this, state, what, is_async);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn close(this: &Zval, state: &ClientState) -> PhpResult<()> {
-    let _ = (this, state);
-    Ok(())
-}
-
-pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpResult<MessageRet> {
-    let _ = (this, state, timeout_ms);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn subscribe(state: &ClientState, topics: Vec<String>) -> PhpResult<()> {
-    let _ = (state, topics);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn subscription(state: &ClientState) -> PhpResult<Vec<String>> {
-    let _ = state;
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn unsubscribe(state: &ClientState) -> PhpResult<()> {
-    let _ = state;
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn committed(state: &ClientState, list: Vec<TopicPartition>, timeout_ms: i64) -> PhpResult<Vec<TopicPartition>> {
-    let _ = (state, list, timeout_ms);
-    Err(from_kafka(not_implemented()))
-}
-
-pub fn positions(state: &ClientState, list: Vec<TopicPartition>) -> PhpResult<Vec<TopicPartition>> {
-    let _ = (state, list);
-    Err(from_kafka(not_implemented()))
 }
