@@ -238,7 +238,13 @@ pub(crate) async fn list_offsets(
                     }
                 }
             }
-            let resp = conn.send(&req, 7).await?;
+            let v = conn.version::<ListOffsetsRequest>(7)?;
+            if v < 2 {
+                req.isolation_level = 0;
+            }
+            let resp = conn
+                .send_versioned(&req, v, cluster.request_timeout())
+                .await?;
             for &i in &round {
                 let (t, p, _) = &q[i];
                 let r = resp

@@ -7,7 +7,9 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as AssignedTp;
 use kafka_protocol::messages::consumer_protocol_subscription::TopicPartition as OwnedTp;
-use kafka_protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName};
+use kafka_protocol::messages::{
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -51,7 +53,11 @@ impl Assignor {
     }
 
     /// Runs the assignor.
-    pub fn assign(self, members: &[Member], partitions: &BTreeMap<String, i32>) -> BTreeMap<String, Vec<Tp>> {
+    pub fn assign(
+        self,
+        members: &[Member],
+        partitions: &BTreeMap<String, i32>,
+    ) -> BTreeMap<String, Vec<Tp>> {
         match self {
             Assignor::Range => range(members, partitions),
             Assignor::RoundRobin => roundrobin(members, partitions),
@@ -119,7 +125,9 @@ fn roundrobin(members: &[Member], partitions: &BTreeMap<String, i32>) -> BTreeMa
                 let m = sorted[next % sorted.len()];
                 next += 1;
                 if m.topics.contains(topic) {
-                    out.entry(m.id.clone()).or_default().push((topic.clone(), p));
+                    out.entry(m.id.clone())
+                        .or_default()
+                        .push((topic.clone(), p));
                     break;
                 }
             }
@@ -130,13 +138,19 @@ fn roundrobin(members: &[Member], partitions: &BTreeMap<String, i32>) -> BTreeMa
 
 /// Sticky and balanced; a partition changing owner is withheld this round so its previous
 /// owner revokes it first (KIP-429).
-fn cooperative_sticky(members: &[Member], partitions: &BTreeMap<String, i32>) -> BTreeMap<String, Vec<Tp>> {
+fn cooperative_sticky(
+    members: &[Member],
+    partitions: &BTreeMap<String, i32>,
+) -> BTreeMap<String, Vec<Tp>> {
     let sorted = sorted_members(members);
     let mut out = empty(members);
     if sorted.is_empty() {
         return out;
     }
-    let all: Vec<Tp> = partitions.iter().flat_map(|(t, &n)| (0..n).map(move |p| (t.clone(), p))).collect();
+    let all: Vec<Tp> = partitions
+        .iter()
+        .flat_map(|(t, &n)| (0..n).map(move |p| (t.clone(), p)))
+        .collect();
     let exists: BTreeSet<&Tp> = all.iter().collect();
     // Previous owner of each partition (highest generation wins a conflict).
     let mut prev: HashMap<Tp, (&str, i32)> = HashMap::new();
@@ -153,11 +167,18 @@ fn cooperative_sticky(members: &[Member], partitions: &BTreeMap<String, i32>) ->
             }
         }
     }
-    let eligible = |tp: &Tp| -> Vec<&str> { sorted.iter().filter(|m| m.topics.contains(&tp.0)).map(|m| m.id.as_str()).collect() };
+    let eligible = |tp: &Tp| -> Vec<&str> {
+        sorted
+            .iter()
+            .filter(|m| m.topics.contains(&tp.0))
+            .map(|m| m.id.as_str())
+            .collect()
+    };
     let total = all.iter().filter(|tp| !eligible(tp).is_empty()).count();
     let quota_max = total.div_ceil(sorted.len());
     // Keep previous ownership up to the quota.
-    let mut assigned: BTreeMap<&str, Vec<Tp>> = sorted.iter().map(|m| (m.id.as_str(), Vec::new())).collect();
+    let mut assigned: BTreeMap<&str, Vec<Tp>> =
+        sorted.iter().map(|m| (m.id.as_str(), Vec::new())).collect();
     let mut unassigned: Vec<Tp> = Vec::new();
     for tp in &all {
         match prev.get(tp) {
@@ -172,7 +193,10 @@ fn cooperative_sticky(members: &[Member], partitions: &BTreeMap<String, i32>) ->
     // Give the rest to the least loaded eligible member.
     for tp in unassigned {
         let el = eligible(&tp);
-        if let Some(best) = el.iter().min_by_key(|id| (assigned.get(**id).map_or(0, Vec::len), **id)) {
+        if let Some(best) = el
+            .iter()
+            .min_by_key(|id| (assigned.get(**id).map_or(0, Vec::len), **id))
+        {
             if let Some(v) = assigned.get_mut(*best) {
                 v.push(tp);
             }
@@ -182,8 +206,14 @@ fn cooperative_sticky(members: &[Member], partitions: &BTreeMap<String, i32>) ->
     let floor = total / sorted.len();
     loop {
         let (Some(max_id), Some(min_id)) = (
-            assigned.iter().max_by_key(|(id, v)| (v.len(), std::cmp::Reverse(**id))).map(|(id, _)| *id),
-            assigned.iter().min_by_key(|(id, v)| (v.len(), **id)).map(|(id, _)| *id),
+            assigned
+                .iter()
+                .max_by_key(|(id, v)| (v.len(), std::cmp::Reverse(**id)))
+                .map(|(id, _)| *id),
+            assigned
+                .iter()
+                .min_by_key(|(id, v)| (v.len(), **id))
+                .map(|(id, _)| *id),
         ) else {
             break;
         };
@@ -191,8 +221,14 @@ fn cooperative_sticky(members: &[Member], partitions: &BTreeMap<String, i32>) ->
         if hi <= lo + 1 || hi <= floor {
             break;
         }
-        let min_topics = &sorted.iter().find(|m| m.id == min_id).map(|m| m.topics.clone()).unwrap_or_default();
-        let pos = assigned[max_id].iter().rposition(|tp| min_topics.contains(&tp.0));
+        let min_topics = &sorted
+            .iter()
+            .find(|m| m.id == min_id)
+            .map(|m| m.topics.clone())
+            .unwrap_or_default();
+        let pos = assigned[max_id]
+            .iter()
+            .rposition(|tp| min_topics.contains(&tp.0));
         let Some(pos) = pos else { break };
         let tp = assigned.get_mut(max_id).map(|v| v.remove(pos));
         if let (Some(tp), Some(v)) = (tp, assigned.get_mut(min_id)) {
@@ -226,7 +262,10 @@ fn group_by_topic(tps: &[Tp]) -> BTreeMap<&str, Vec<i32>> {
 /// Encodes our JoinGroup member metadata (ConsumerProtocolSubscription v1).
 pub fn encode_subscription(topics: &[String], owned: &[Tp]) -> Bytes {
     let mut s = ConsumerProtocolSubscription::default();
-    s.topics = topics.iter().map(|t| StrBytes::from_string(t.clone())).collect();
+    s.topics = topics
+        .iter()
+        .map(|t| StrBytes::from_string(t.clone()))
+        .collect();
     s.owned_partitions = group_by_topic(owned)
         .into_iter()
         .map(|(t, ps)| {
@@ -256,7 +295,11 @@ pub fn decode_subscription(id: &str, mut data: Bytes) -> Option<Member> {
         owned: s
             .owned_partitions
             .iter()
-            .flat_map(|o| o.partitions.iter().map(move |p| (o.topic.0.to_string(), *p)))
+            .flat_map(|o| {
+                o.partitions
+                    .iter()
+                    .map(move |p| (o.topic.0.to_string(), *p))
+            })
             .collect(),
         generation: if v >= 2 { s.generation_id } else { -1 },
     })
@@ -291,7 +334,11 @@ pub fn decode_assignment(mut data: Bytes) -> Option<Vec<Tp>> {
     let mut out: Vec<Tp> = a
         .assigned_partitions
         .iter()
-        .flat_map(|x| x.partitions.iter().map(move |p| (x.topic.0.to_string(), *p)))
+        .flat_map(|x| {
+            x.partitions
+                .iter()
+                .map(move |p| (x.topic.0.to_string(), *p))
+        })
         .collect();
     out.sort();
     Some(out)
@@ -335,7 +382,10 @@ mod tests {
     #[test]
     fn cooperative_sticky_keeps_and_withholds() {
         // a owned everything; b joins: a keeps half, b gets nothing yet (a must revoke).
-        let ms = [m("a", &["t"], &[("t", 0), ("t", 1), ("t", 2), ("t", 3)]), m("b", &["t"], &[])];
+        let ms = [
+            m("a", &["t"], &[("t", 0), ("t", 1), ("t", 2), ("t", 3)]),
+            m("b", &["t"], &[]),
+        ];
         let r = Assignor::CooperativeSticky.assign(&ms, &parts(&[("t", 4)]));
         assert_eq!(r["a"].len(), 2);
         assert!(r["b"].is_empty());

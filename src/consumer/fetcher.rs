@@ -81,7 +81,9 @@ impl FetchSettings {
             partition_max_bytes: conf.get_i64("fetch.message.max.bytes") as i32,
             queued_max_bytes: (conf.get_i64("queued.max.messages.kbytes").max(1) as usize) * 1024,
             queued_min_messages: conf.get_i64("queued.min.messages").max(1) as usize,
-            error_backoff: Duration::from_millis(conf.get_i64("fetch.error.backoff.ms").max(0) as u64),
+            error_backoff: Duration::from_millis(
+                conf.get_i64("fetch.error.backoff.ms").max(0) as u64
+            ),
             reset,
             partition_eof: conf.get_bool("enable.partition.eof"),
             isolation: c.isolation_level(),
@@ -237,7 +239,11 @@ impl Fetcher {
             if now >= deadline || self.shutdown.load(Ordering::SeqCst) {
                 return None;
             }
-            p = self.cv.wait_timeout(p, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+            p = self
+                .cv
+                .wait_timeout(p, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 
@@ -258,7 +264,9 @@ fn take_one(p: &mut Parts, only: Option<&Tp>) -> Option<Message> {
         if only.is_some_and(|k| *k != key) {
             continue;
         }
-        let Some(st) = p.map.get_mut(&key) else { continue };
+        let Some(st) = p.map.get_mut(&key) else {
+            continue;
+        };
         if st.paused {
             continue;
         }
@@ -285,7 +293,9 @@ async fn run(f: Arc<Fetcher>) {
             f.cv.notify_all();
             return;
         }
-        if f.md_wanted.swap(false, Ordering::SeqCst) && last_md.is_none_or(|t| t.elapsed() >= Duration::from_millis(250)) {
+        if f.md_wanted.swap(false, Ordering::SeqCst)
+            && last_md.is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
+        {
             last_md = Some(Instant::now());
             let topics: Vec<String> = {
                 let p = f.lock();
@@ -310,11 +320,15 @@ async fn run(f: Arc<Fetcher>) {
             let order = p.order.clone();
             let busy = p.leaders_in_flight.clone();
             for key in order {
-                let Some(st) = p.map.get_mut(&key) else { continue };
+                let Some(st) = p.map.get_mut(&key) else {
+                    continue;
+                };
                 if st.paused || st.halted || st.in_flight || st.fetch_offset < 0 {
                     continue;
                 }
-                if st.queue.len() >= f.settings.queued_min_messages || total >= f.settings.queued_max_bytes {
+                if st.queue.len() >= f.settings.queued_min_messages
+                    || total >= f.settings.queued_max_bytes
+                {
                     continue;
                 }
                 if let Some(b) = st.backoff_until {
@@ -333,7 +347,10 @@ async fn run(f: Arc<Fetcher>) {
                     continue;
                 }
                 st.in_flight = true;
-                by_leader.entry(leader).or_default().push((key.clone(), st.fetch_offset, st.epoch));
+                by_leader
+                    .entry(leader)
+                    .or_default()
+                    .push((key.clone(), st.fetch_offset, st.epoch));
             }
             for l in by_leader.keys() {
                 p.leaders_in_flight.insert(*l);
@@ -342,7 +359,11 @@ async fn run(f: Arc<Fetcher>) {
         for (leader, parts) in by_leader {
             tokio::spawn(fetch(f.clone(), leader, parts));
         }
-        let _ = tokio::time::timeout(next_wake.saturating_duration_since(Instant::now()), f.wake.notified()).await;
+        let _ = tokio::time::timeout(
+            next_wake.saturating_duration_since(Instant::now()),
+            f.wake.notified(),
+        )
+        .await;
     }
 }
 
@@ -371,7 +392,9 @@ async fn resolve_offsets(f: &Arc<Fetcher>) {
     let res = list_offsets(&f.client.cluster, q, f.settings.isolation).await;
     let mut p = f.lock();
     for (i, (key, logical, epoch)) in todo.into_iter().enumerate() {
-        let Some(st) = p.map.get_mut(&key) else { continue };
+        let Some(st) = p.map.get_mut(&key) else {
+            continue;
+        };
         st.resolving = false;
         if st.epoch != epoch {
             continue;
@@ -427,7 +450,8 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
             }
         }
     }
-    let timeout = f.client.cluster.request_timeout() + Duration::from_millis(s.max_wait_ms.max(0) as u64);
+    let timeout =
+        f.client.cluster.request_timeout() + Duration::from_millis(s.max_wait_ms.max(0) as u64);
     let resp = async {
         let conn = f.client.cluster.connection(leader).await?;
         let v = conn.version::<FetchRequest>(11)?;
@@ -455,7 +479,11 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                     Some(pd) if pd.error_code != 0 => Err(ErrorCode::from_kafka(pd.error_code)),
                     Some(pd) => {
                         let mut recs = Vec::new();
-                        match decode_batches(pd.records.clone().unwrap_or_default(), *off, &mut recs) {
+                        match decode_batches(
+                            pd.records.clone().unwrap_or_default(),
+                            *off,
+                            &mut recs,
+                        ) {
                             Err(e) => Err(e.code),
                             Ok(next) => {
                                 let msgs = recs
@@ -486,7 +514,9 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
     let mut added = false;
     for (key, epoch, r) in out {
         let reset = s.reset;
-        let Some(st) = p.map.get_mut(&key) else { continue };
+        let Some(st) = p.map.get_mut(&key) else {
+            continue;
+        };
         st.in_flight = false;
         if st.epoch != epoch {
             continue;
@@ -551,7 +581,13 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                 }
                 let repeated = st.queue.back().is_some_and(|m| m.err == code);
                 if matches!(code.0, 3 | 29) && !repeated {
-                    let m = Message::error(key.0.clone(), key.1, st.fetch_offset, code, code.description());
+                    let m = Message::error(
+                        key.0.clone(),
+                        key.1,
+                        st.fetch_offset,
+                        code,
+                        code.description(),
+                    );
                     add_bytes += m.size();
                     st.queue.push_back(m);
                     added = true;

@@ -2,7 +2,10 @@
 //! runs the assignor), heartbeats, rebalances (eager and cooperative), auto-commit,
 //! LeaveGroup on close. One task per consumer on the background runtime.
 
-use super::assignor::{decode_assignment, decode_subscription, encode_assignment, encode_subscription, Assignor, Member};
+use super::assignor::{
+    decode_assignment, decode_subscription, encode_assignment, encode_subscription, Assignor,
+    Member,
+};
 use super::kafka_consumer::{Core, Tp};
 use crate::config::Config;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -11,7 +14,9 @@ use crate::topic_partition::{TopicPartition, OFFSET_INVALID};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
-use kafka_protocol::messages::{GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest};
+use kafka_protocol::messages::{
+    GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest,
+};
 use kafka_protocol::protocol::StrBytes;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -64,7 +69,9 @@ impl GroupState {
             session_timeout_ms: conf.get_i64("session.timeout.ms") as i32,
             rebalance_timeout_ms: conf.get_i64("max.poll.interval.ms") as i32,
             heartbeat: Duration::from_millis(conf.get_i64("heartbeat.interval.ms").max(1) as u64),
-            auto_commit_interval: Duration::from_millis(conf.get_i64("auto.commit.interval.ms").max(0) as u64),
+            auto_commit_interval: Duration::from_millis(
+                conf.get_i64("auto.commit.interval.ms").max(0) as u64,
+            ),
             instance_id: conf.get_str("group.instance.id"),
             leader_view: None,
         }
@@ -80,7 +87,9 @@ fn lock(core: &Core) -> std::sync::MutexGuard<'_, GroupState> {
 }
 
 fn tps(v: &[Tp]) -> Vec<TopicPartition> {
-    v.iter().map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID)).collect()
+    v.iter()
+        .map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID))
+        .collect()
 }
 
 pub(crate) async fn run(core: Arc<Core>) {
@@ -94,7 +103,13 @@ pub(crate) async fn run(core: Arc<Core>) {
         }
         let (closing, subscription, rejoin, hb, ac_interval) = {
             let g = lock(&core);
-            (g.closing, g.subscription.clone(), g.rejoin, g.heartbeat, g.auto_commit_interval)
+            (
+                g.closing,
+                g.subscription.clone(),
+                g.rejoin,
+                g.heartbeat,
+                g.auto_commit_interval,
+            )
         };
         if core.auto_commit && !ac_interval.is_zero() && last_commit.elapsed() >= ac_interval {
             last_commit = Instant::now();
@@ -141,13 +156,18 @@ pub(crate) async fn run(core: Arc<Core>) {
                 Err(e) => {
                     joined = false;
                     if !matches!(e.code.0, 14..=16 | 25 | 27 | 22 | -185 | -195) {
-                        core.events.push(Event::Error { code: e.code, reason: e.message.clone(), fatal: false });
+                        core.events.push(Event::Error {
+                            code: e.code,
+                            reason: e.message.clone(),
+                            fatal: false,
+                        });
                         core.fetcher.interrupt();
                     }
                     if matches!(e.code.0, 14..=16 | -195 | -185) {
                         core.coordinator.reset();
                     }
-                    let _ = tokio::time::timeout(Duration::from_millis(300), core.wake.notified()).await;
+                    let _ = tokio::time::timeout(Duration::from_millis(300), core.wake.notified())
+                        .await;
                 }
             }
             continue;
@@ -180,8 +200,14 @@ pub(crate) async fn run(core: Arc<Core>) {
             next_md_check = now + Duration::from_secs(3);
             check_leader_metadata(&core).await;
         }
-        let until = next_hb.min(next_md_check).min(last_commit + ac_interval.max(Duration::from_millis(100)));
-        let _ = tokio::time::timeout(until.saturating_duration_since(Instant::now()), core.wake.notified()).await;
+        let until = next_hb
+            .min(next_md_check)
+            .min(last_commit + ac_interval.max(Duration::from_millis(100)));
+        let _ = tokio::time::timeout(
+            until.saturating_duration_since(Instant::now()),
+            core.wake.notified(),
+        )
+        .await;
     }
 }
 
@@ -197,7 +223,12 @@ async fn check_leader_metadata(core: &Arc<Core>) {
         t.dedup();
         t
     };
-    if let Ok(md) = core.client.cluster.fetch_metadata(Some(&topics), false).await {
+    if let Ok(md) = core
+        .client
+        .cluster
+        .fetch_metadata(Some(&topics), false)
+        .await
+    {
         let now: BTreeMap<String, i32> = md
             .topics
             .iter()
@@ -236,7 +267,10 @@ async fn wait_ack(core: &Arc<Core>, before: u64) {
 async fn rebalance(core: &Arc<Core>, kind: ErrorCode, parts: Vec<Tp>, cooperative: bool) {
     if core.rebalance_cb.load(Ordering::SeqCst) {
         let before = core.assign_calls.load(Ordering::SeqCst);
-        core.events.push(Event::Rebalance { kind, partitions: tps(&parts) });
+        core.events.push(Event::Rebalance {
+            kind,
+            partitions: tps(&parts),
+        });
         core.fetcher.interrupt();
         if kind == ErrorCode::REVOKE_PARTITIONS {
             wait_ack(core, before).await;
@@ -250,7 +284,11 @@ async fn rebalance(core: &Arc<Core>, kind: ErrorCode, parts: Vec<Tp>, cooperativ
         (false, true) => core.apply_assign(Vec::new(), parts, false).await,
     };
     if let Err(e) = r {
-        core.events.push(Event::Error { code: e.code, reason: e.message, fatal: false });
+        core.events.push(Event::Error {
+            code: e.code,
+            reason: e.message,
+            fatal: false,
+        });
     }
 }
 
@@ -315,7 +353,11 @@ async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
                     p
                 })
                 .collect();
-            (req, Duration::from_millis(g.rebalance_timeout_ms.max(0) as u64) + Duration::from_secs(5))
+            (
+                req,
+                Duration::from_millis(g.rebalance_timeout_ms.max(0) as u64)
+                    + Duration::from_secs(5),
+            )
         };
         let v = conn.version::<JoinGroupRequest>(7)?;
         let resp = conn.send_versioned(&req, v, timeout).await?;
@@ -329,7 +371,10 @@ async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
             c => return Err(KafkaError::new(ErrorCode::from_kafka(c))),
         }
     };
-    let protocol = resp.protocol_name.as_ref().and_then(|p| Assignor::from_name(p.as_str()));
+    let protocol = resp
+        .protocol_name
+        .as_ref()
+        .and_then(|p| Assignor::from_name(p.as_str()));
     let member_id = resp.member_id.to_string();
     {
         let mut g = lock(core);
@@ -346,7 +391,10 @@ async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
             .iter()
             .filter_map(|m| decode_subscription(m.member_id.as_str(), m.metadata.clone()))
             .collect();
-        let mut topics: Vec<String> = members.iter().flat_map(|m| m.topics.iter().cloned()).collect();
+        let mut topics: Vec<String> = members
+            .iter()
+            .flat_map(|m| m.topics.iter().cloned())
+            .collect();
         topics.sort();
         topics.dedup();
         let md = cluster.fetch_metadata(Some(&topics), false).await?;
@@ -370,11 +418,14 @@ async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
     req.generation_id = resp.generation_id;
     req.member_id = StrBytes::from_string(member_id);
     req.group_instance_id = lock(core).instance_id.clone().map(StrBytes::from_string);
-    req.protocol_type = Some(StrBytes::from_static_str("consumer"));
-    req.protocol_name = resp.protocol_name.clone();
     req.assignments = assignments;
     let v = conn.version::<SyncGroupRequest>(5)?;
-    let timeout = Duration::from_millis(lock(core).rebalance_timeout_ms.max(0) as u64) + Duration::from_secs(5);
+    if v >= 5 {
+        req.protocol_type = Some(StrBytes::from_static_str("consumer"));
+        req.protocol_name = resp.protocol_name.clone();
+    }
+    let timeout = Duration::from_millis(lock(core).rebalance_timeout_ms.max(0) as u64)
+        + Duration::from_secs(5);
     let sresp = conn.send_versioned(&req, v, timeout).await?;
     if sresp.error_code != 0 {
         if sresp.error_code == 25 {
@@ -382,7 +433,8 @@ async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
         }
         return Err(KafkaError::new(ErrorCode::from_kafka(sresp.error_code)));
     }
-    decode_assignment(sresp.assignment).ok_or_else(|| KafkaError::with_message(ErrorCode::BAD_MSG, "Malformed assignment"))
+    decode_assignment(sresp.assignment)
+        .ok_or_else(|| KafkaError::with_message(ErrorCode::BAD_MSG, "Malformed assignment"))
 }
 
 async fn heartbeat(core: &Arc<Core>) -> Result<()> {
@@ -411,14 +463,21 @@ async fn leave(core: &Arc<Core>) {
         return;
     }
     if let Ok(conn) = core.coordinator.connection(&core.client.cluster).await {
+        let Ok(v) = conn.version::<LeaveGroupRequest>(4) else {
+            return;
+        };
         let mut req = LeaveGroupRequest::default();
         req.group_id = GroupId(StrBytes::from_string(core.coordinator.group_id.clone()));
-        req.member_id = StrBytes::from_string(member.clone());
-        let mut mi = MemberIdentity::default();
-        mi.member_id = StrBytes::from_string(member);
-        mi.group_instance_id = instance.map(StrBytes::from_string);
-        req.members = vec![mi];
-        let _ = conn.send(&req, 4).await;
+        if v < 3 {
+            req.member_id = StrBytes::from_string(member);
+        } else {
+            let mut mi = MemberIdentity::default();
+            mi.member_id = StrBytes::from_string(member);
+            mi.group_instance_id = instance.map(StrBytes::from_string);
+            req.members = vec![mi];
+        }
+        let timeout = core.client.cluster.request_timeout();
+        let _ = conn.send_versioned(&req, v, timeout).await;
     }
     let mut g = lock(core);
     g.member_id.clear();

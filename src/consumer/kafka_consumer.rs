@@ -52,15 +52,26 @@ impl Core {
     pub(crate) fn identity(&self) -> CommitIdentity {
         let g = self.group.lock().unwrap_or_else(|e| e.into_inner());
         if g.generation >= 0 {
-            CommitIdentity { generation: g.generation, member_id: g.member_id.clone() }
+            CommitIdentity {
+                generation: g.generation,
+                member_id: g.member_id.clone(),
+            }
         } else {
-            CommitIdentity { generation: -1, member_id: String::new() }
+            CommitIdentity {
+                generation: -1,
+                member_id: String::new(),
+            }
         }
     }
 
     /// Replaces or changes the assignment and starts/stops fetching. Offsets that are
     /// INVALID or STORED start from the committed offset, else `auto.offset.reset`.
-    pub(crate) async fn apply_assign(self: &Arc<Self>, add: Vec<TopicPartition>, remove: Vec<Tp>, replace: bool) -> Result<()> {
+    pub(crate) async fn apply_assign(
+        self: &Arc<Self>,
+        add: Vec<TopicPartition>,
+        remove: Vec<Tp>,
+        replace: bool,
+    ) -> Result<()> {
         let needs_committed: Vec<TopicPartition> = add
             .iter()
             .filter(|tp| tp.offset == OFFSET_INVALID || tp.offset == OFFSET_STORED)
@@ -69,7 +80,9 @@ impl Core {
         let committed = if needs_committed.is_empty() {
             Vec::new()
         } else {
-            self.coordinator.fetch(&self.client.cluster, &needs_committed, true).await?
+            self.coordinator
+                .fetch(&self.client.cluster, &needs_committed, true)
+                .await?
         };
         let reset = self.fetcher_reset();
         let mut a = self.assignment.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,7 +94,10 @@ impl Core {
         for (t, p) in &remove {
             a.retain(|x| x != &(t.clone(), *p));
             self.fetcher.stop_partition(t, *p);
-            self.stored.lock().unwrap_or_else(|e| e.into_inner()).remove(&(t.clone(), *p));
+            self.stored
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&(t.clone(), *p));
         }
         for tp in add {
             let mut off = tp.offset;
@@ -101,7 +117,10 @@ impl Core {
         }
         if replace {
             let keep: Vec<Tp> = a.clone();
-            self.stored.lock().unwrap_or_else(|e| e.into_inner()).retain(|k, _| keep.contains(k));
+            self.stored
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|k, _| keep.contains(k));
         }
         drop(a);
         self.assign_calls.fetch_add(1, Ordering::SeqCst);
@@ -118,12 +137,24 @@ impl Core {
 
     /// Commits `tps` (or the stored offsets of the assignment), emitting an offset-commit
     /// event when the application listens.
-    pub(crate) async fn commit(self: &Arc<Self>, tps: Option<Vec<TopicPartition>>, only_changed: bool) -> Result<Vec<TopicPartition>> {
+    pub(crate) async fn commit(
+        self: &Arc<Self>,
+        tps: Option<Vec<TopicPartition>>,
+        only_changed: bool,
+    ) -> Result<Vec<TopicPartition>> {
         let tps = match tps {
             Some(v) => v,
             None => {
-                let stored = self.stored.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                let committed = self.committed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let stored = self
+                    .stored
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                let committed = self
+                    .committed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
                 stored
                     .into_iter()
                     .filter(|(k, v)| !only_changed || committed.get(k) != Some(v))
@@ -139,7 +170,10 @@ impl Core {
             return Ok(Vec::new());
         }
         let id = self.identity();
-        let r = self.coordinator.commit(&self.client.cluster, &id, &tps).await;
+        let r = self
+            .coordinator
+            .commit(&self.client.cluster, &id, &tps)
+            .await;
         match r {
             Ok(res) => {
                 let mut c = self.committed.lock().unwrap_or_else(|e| e.into_inner());
@@ -147,7 +181,11 @@ impl Core {
                     c.insert((tp.topic.clone(), tp.partition), tp.offset);
                 }
                 drop(c);
-                let err = res.iter().map(|tp| tp.err).find(|e| !e.is_ok()).unwrap_or(ErrorCode::NO_ERROR);
+                let err = res
+                    .iter()
+                    .map(|tp| tp.err)
+                    .find(|e| !e.is_ok())
+                    .unwrap_or(ErrorCode::NO_ERROR);
                 self.commit_event(err, res.clone());
                 if err.is_ok() {
                     Ok(res)
@@ -193,7 +231,10 @@ impl KafkaConsumer {
     /// start.
     pub fn new(conf: Config) -> Result<KafkaConsumer> {
         let Some(group_id) = conf.get_str("group.id") else {
-            return Err(KafkaError::with_message(ErrorCode::INVALID_ARG, "\"group.id\" must be configured"));
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                "\"group.id\" must be configured",
+            ));
         };
         let client = Client::new(&conf)?;
         let fetcher = Fetcher::start(client.clone());
@@ -238,7 +279,10 @@ impl KafkaConsumer {
     fn check(&self) -> Result<()> {
         self.core.client.guard.check()?;
         if self.core.closed.load(Ordering::SeqCst) {
-            return Err(KafkaError::with_message(ErrorCode::STATE, "Consumer is closed"));
+            return Err(KafkaError::with_message(
+                ErrorCode::STATE,
+                "Consumer is closed",
+            ));
         }
         Ok(())
     }
@@ -250,7 +294,10 @@ impl KafkaConsumer {
     pub fn subscribe(&self, topics: &[String]) -> Result<()> {
         self.check()?;
         if topics.is_empty() || topics.iter().any(String::is_empty) {
-            return Err(KafkaError::with_message(ErrorCode::INVALID_ARG, "Invalid topic list"));
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                "Invalid topic list",
+            ));
         }
         let mut g = self.core.group.lock().unwrap_or_else(|e| e.into_inner());
         let mut t = topics.to_vec();
@@ -265,7 +312,12 @@ impl KafkaConsumer {
 
     /// The current subscription.
     pub fn subscription(&self) -> Vec<String> {
-        self.core.group.lock().unwrap_or_else(|e| e.into_inner()).subscription.clone()
+        self.core
+            .group
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .subscription
+            .clone()
     }
 
     /// Leaves the subscription (and the group's assignment).
@@ -282,8 +334,13 @@ impl KafkaConsumer {
         Ok(())
     }
 
-    fn run<T: Send + 'static>(&self, f: impl std::future::Future<Output = Result<T>> + Send + 'static) -> Result<T> {
-        self.core.client.block_on(self.core.client.cluster.request_timeout(), f)
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        self.core
+            .client
+            .block_on(self.core.client.cluster.request_timeout(), f)
     }
 
     /// Replaces the assignment (`None` or empty: unassign).
@@ -321,8 +378,14 @@ impl KafkaConsumer {
 
     /// The current assignment.
     pub fn assignment(&self) -> Vec<TopicPartition> {
-        let a = self.core.assignment.lock().unwrap_or_else(|e| e.into_inner());
-        a.iter().map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID)).collect()
+        let a = self
+            .core
+            .assignment
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        a.iter()
+            .map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID))
+            .collect()
     }
 
     /// Waits up to `timeout` for a message, serving events (rebalances, commit results,
@@ -345,7 +408,9 @@ impl KafkaConsumer {
                 serve(ev)?;
             }
             let now = Instant::now();
-            let slice = deadline.saturating_duration_since(now).min(Duration::from_millis(100));
+            let slice = deadline
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(100));
             if let Some(m) = self.core.fetcher.pop(None, slice) {
                 if m.err.is_ok() && self.core.auto_store {
                     self.core
@@ -367,7 +432,8 @@ impl KafkaConsumer {
 
     /// [`KafkaConsumer::consume_with`] dropping events.
     pub fn consume(&self, timeout: Duration) -> Option<Message> {
-        self.consume_with(timeout, |_| Ok::<(), ()>(())).unwrap_or(None)
+        self.consume_with(timeout, |_| Ok::<(), ()>(()))
+            .unwrap_or(None)
     }
 
     /// Takes pending events without consuming.
@@ -382,7 +448,12 @@ impl KafkaConsumer {
     /// `_STATE` after close; `_UNKNOWN_PARTITION` for a partition not assigned.
     pub fn store_offsets(&self, tps: &[TopicPartition]) -> Result<()> {
         self.check()?;
-        let a = self.core.assignment.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let a = self
+            .core
+            .assignment
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let mut s = self.core.stored.lock().unwrap_or_else(|e| e.into_inner());
         for tp in tps {
             let k = tp_key(tp);
@@ -416,13 +487,19 @@ impl KafkaConsumer {
     ///
     /// # Errors
     /// `_TIMED_OUT` and coordinator errors.
-    pub fn committed(&self, tps: &[TopicPartition], timeout: Duration) -> Result<Vec<TopicPartition>> {
+    pub fn committed(
+        &self,
+        tps: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<Vec<TopicPartition>> {
         self.core.client.guard.check()?;
         let core = self.core.clone();
         let tps = tps.to_vec();
-        self.core
-            .client
-            .block_on(timeout, async move { core.coordinator.fetch(&core.client.cluster, &tps, true).await })
+        self.core.client.block_on(timeout, async move {
+            core.coordinator
+                .fetch(&core.client.cluster, &tps, true)
+                .await
+        })
     }
 
     /// Positions: the offset after the last consumed message, or `OFFSET_INVALID`.
@@ -470,8 +547,13 @@ impl KafkaConsumer {
     ///
     /// # Errors
     /// The first `Err` from `serve`.
-    pub fn close_with<E>(&self, mut serve: impl FnMut(Event) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
-        if !self.core.client.guard.is_owner() || self.core.close_started.swap(true, Ordering::SeqCst) {
+    pub fn close_with<E>(
+        &self,
+        mut serve: impl FnMut(Event) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        if !self.core.client.guard.is_owner()
+            || self.core.close_started.swap(true, Ordering::SeqCst)
+        {
             return Ok(());
         }
         {
@@ -479,12 +561,23 @@ impl KafkaConsumer {
             g.closing = true;
         }
         self.core.wake.notify_one();
-        let deadline = Instant::now() + self.core.client.cluster.request_timeout().min(Duration::from_secs(30));
+        let deadline = Instant::now()
+            + self
+                .core
+                .client
+                .cluster
+                .request_timeout()
+                .min(Duration::from_secs(30));
         loop {
             for ev in self.core.events.pop(1000, Duration::from_millis(20)) {
                 serve(ev)?;
             }
-            let done = self.core.group.lock().unwrap_or_else(|e| e.into_inner()).closed;
+            let done = self
+                .core
+                .group
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .closed;
             if done || Instant::now() >= deadline {
                 break;
             }

@@ -30,7 +30,13 @@ pub struct Message {
 
 impl Message {
     /// An error in message form for `topic`/`partition`.
-    pub fn error(topic: Arc<str>, partition: i32, offset: i64, err: ErrorCode, text: String) -> Message {
+    pub fn error(
+        topic: Arc<str>,
+        partition: i32,
+        offset: i64,
+        err: ErrorCode,
+        text: String,
+    ) -> Message {
         Message {
             err,
             topic,
@@ -48,7 +54,11 @@ impl Message {
     pub fn size(&self) -> usize {
         self.key.as_ref().map_or(0, Bytes::len)
             + self.payload.as_ref().map_or(0, Bytes::len)
-            + self.headers.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Bytes::len)).sum::<usize>()
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Bytes::len))
+                .sum::<usize>()
             + 64
     }
 

@@ -4,11 +4,19 @@ use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::net::Connection;
 use crate::topic_partition::{TopicPartition, OFFSET_INVALID};
-use kafka_protocol::messages::offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic};
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
-use kafka_protocol::messages::{FindCoordinatorRequest, GroupId, OffsetCommitRequest, OffsetFetchRequest, TopicName};
+use kafka_protocol::messages::{
+    FindCoordinatorRequest, GroupId, OffsetCommitRequest, OffsetFetchRequest, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 use std::sync::{Arc, Mutex};
+
+fn self_timeout(cluster: &Cluster) -> std::time::Duration {
+    cluster.request_timeout()
+}
 
 /// Where a group's coordinator is.
 #[derive(Debug)]
@@ -26,7 +34,10 @@ pub(crate) struct CommitIdentity {
 
 impl Coordinator {
     pub fn new(group_id: &str) -> Coordinator {
-        Coordinator { group_id: group_id.to_string(), node: Mutex::new(None) }
+        Coordinator {
+            group_id: group_id.to_string(),
+            node: Mutex::new(None),
+        }
     }
 
     /// Forgets the coordinator (after NOT_COORDINATOR and friends).
@@ -50,7 +61,9 @@ impl Coordinator {
         if resp.error_code != 0 {
             return Err(KafkaError::with_message(
                 ErrorCode::from_kafka(resp.error_code),
-                resp.error_message.map(|m| m.to_string()).unwrap_or_else(|| ErrorCode::from_kafka(resp.error_code).description()),
+                resp.error_message
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| ErrorCode::from_kafka(resp.error_code).description()),
             ));
         }
         let node = resp.node_id.0;
@@ -60,11 +73,17 @@ impl Coordinator {
     }
 
     /// Committed offsets for `tps` (`OFFSET_INVALID` when none).
-    pub async fn fetch(&self, cluster: &Cluster, tps: &[TopicPartition], require_stable: bool) -> Result<Vec<TopicPartition>> {
+    pub async fn fetch(
+        &self,
+        cluster: &Cluster,
+        tps: &[TopicPartition],
+        require_stable: bool,
+    ) -> Result<Vec<TopicPartition>> {
         let conn = self.connection(cluster).await?;
         let mut req = OffsetFetchRequest::default();
         req.group_id = GroupId(StrBytes::from_string(self.group_id.clone()));
-        req.require_stable = require_stable;
+        let v = conn.version::<OffsetFetchRequest>(7)?;
+        req.require_stable = require_stable && v >= 7;
         let mut topics: Vec<OffsetFetchRequestTopic> = Vec::new();
         for tp in tps {
             let name = TopicName(StrBytes::from_string(tp.topic.clone()));
@@ -79,7 +98,7 @@ impl Coordinator {
             }
         }
         req.topics = Some(topics);
-        let resp = conn.send(&req, 7).await?;
+        let resp = conn.send_versioned(&req, v, self_timeout(cluster)).await?;
         if resp.error_code != 0 {
             let code = ErrorCode::from_kafka(resp.error_code);
             if matches!(code.0, 14..=16) {
@@ -99,8 +118,16 @@ impl Coordinator {
                     .find(|p| p.partition_index == tp.partition);
                 match r {
                     Some(r) if r.error_code == 0 => {
-                        out.offset = if r.committed_offset < 0 { OFFSET_INVALID } else { r.committed_offset };
-                        out.metadata = r.metadata.as_ref().map(|m| m.to_string()).filter(|m| !m.is_empty());
+                        out.offset = if r.committed_offset < 0 {
+                            OFFSET_INVALID
+                        } else {
+                            r.committed_offset
+                        };
+                        out.metadata = r
+                            .metadata
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .filter(|m| !m.is_empty());
                     }
                     Some(r) => {
                         out.offset = OFFSET_INVALID;
@@ -114,7 +141,12 @@ impl Coordinator {
     }
 
     /// Commits offsets; returns them with per-partition errors.
-    pub async fn commit(&self, cluster: &Cluster, id: &CommitIdentity, tps: &[TopicPartition]) -> Result<Vec<TopicPartition>> {
+    pub async fn commit(
+        &self,
+        cluster: &Cluster,
+        id: &CommitIdentity,
+        tps: &[TopicPartition],
+    ) -> Result<Vec<TopicPartition>> {
         let conn = self.connection(cluster).await?;
         let mut req = OffsetCommitRequest::default();
         req.group_id = GroupId(StrBytes::from_string(self.group_id.clone()));
@@ -127,7 +159,9 @@ impl Coordinator {
             p.partition_index = tp.partition;
             p.committed_offset = tp.offset;
             p.committed_leader_epoch = -1;
-            p.committed_metadata = Some(StrBytes::from_string(tp.metadata.clone().unwrap_or_default()));
+            p.committed_metadata = Some(StrBytes::from_string(
+                tp.metadata.clone().unwrap_or_default(),
+            ));
             match req.topics.iter_mut().find(|t| t.name == name) {
                 Some(t) => t.partitions.push(p),
                 None => {

@@ -76,11 +76,20 @@ impl Consumer {
                 Some(_) => {
                     let tp = TopicPartition::new(topic, partition, OFFSET_STORED);
                     let cluster = self.client.cluster.clone();
-                    let group = self.coordinator.as_ref().map(|c| c.group_id.clone()).unwrap_or_default();
-                    let r = self.client.block_on(self.client.cluster.request_timeout(), async move {
-                        Coordinator::new(&group).fetch(&cluster, &[tp], false).await
-                    })?;
-                    r.first().map(|t| t.offset).filter(|o| *o >= 0).unwrap_or_else(|| self.reset_offset())
+                    let group = self
+                        .coordinator
+                        .as_ref()
+                        .map(|c| c.group_id.clone())
+                        .unwrap_or_default();
+                    let r = self
+                        .client
+                        .block_on(self.client.cluster.request_timeout(), async move {
+                            Coordinator::new(&group).fetch(&cluster, &[tp], false).await
+                        })?;
+                    r.first()
+                        .map(|t| t.offset)
+                        .filter(|o| *o >= 0)
+                        .unwrap_or_else(|| self.reset_offset())
                 }
             };
         }
@@ -95,7 +104,11 @@ impl Consumer {
     pub fn consume_stop(&self, topic: &str, partition: i32) -> Result<()> {
         self.client.guard.check()?;
         self.fetcher.stop_partition(topic, partition);
-        let off = self.stored.lock().unwrap_or_else(|e| e.into_inner()).remove(&(topic.to_string(), partition));
+        let off = self
+            .stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(topic.to_string(), partition));
         if let Some(off) = off {
             self.commit(vec![TopicPartition::new(topic, partition, off)]);
         }
@@ -106,10 +119,15 @@ impl Consumer {
         let Some(c) = &self.coordinator else { return };
         let cluster = self.client.cluster.clone();
         let group = c.group_id.clone();
-        let id = CommitIdentity { generation: -1, member_id: String::new() };
-        let _ = self.client.block_on(self.client.cluster.request_timeout(), async move {
-            Coordinator::new(&group).commit(&cluster, &id, &tps).await
-        });
+        let id = CommitIdentity {
+            generation: -1,
+            member_id: String::new(),
+        };
+        let _ = self
+            .client
+            .block_on(self.client.cluster.request_timeout(), async move {
+                Coordinator::new(&group).commit(&cluster, &id, &tps).await
+            });
     }
 
     /// One message of a partition, waiting up to `timeout` (`None` on timeout).
@@ -121,12 +139,22 @@ impl Consumer {
     }
 
     /// Up to `max` messages of a partition within `timeout`.
-    pub fn consume_batch(&self, topic: &str, partition: i32, timeout: Duration, max: usize) -> Vec<Message> {
+    pub fn consume_batch(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+        max: usize,
+    ) -> Vec<Message> {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         while out.len() < max {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.consume(topic, partition, if out.is_empty() { left } else { Duration::ZERO }) {
+            match self.consume(
+                topic,
+                partition,
+                if out.is_empty() { left } else { Duration::ZERO },
+            ) {
                 Some(m) => out.push(m),
                 None => break,
             }
@@ -186,10 +214,11 @@ impl Drop for Consumer {
         if !self.client.guard.is_owner() {
             return;
         }
-        let stored: Vec<TopicPartition> = std::mem::take(&mut *self.stored.lock().unwrap_or_else(|e| e.into_inner()))
-            .into_iter()
-            .map(|((t, p), o)| TopicPartition::new(t, p, o))
-            .collect();
+        let stored: Vec<TopicPartition> =
+            std::mem::take(&mut *self.stored.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .map(|((t, p), o)| TopicPartition::new(t, p, o))
+                .collect();
         if !stored.is_empty() {
             self.commit(stored);
         }

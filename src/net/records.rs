@@ -356,7 +356,9 @@ pub fn decode_batches(
         batch.advance(4 + 4 + 1 + 4);
         let attributes = batch.get_i16();
         let last_delta = batch.get_i32();
-        let after = base_offset.saturating_add(i64::from(last_delta)).saturating_add(1);
+        let after = base_offset
+            .saturating_add(i64::from(last_delta))
+            .saturating_add(1);
         next = Some(next.map_or(after, |n: i64| n.max(after)));
         let base_ts = batch.get_i64();
         let max_ts = batch.get_i64();

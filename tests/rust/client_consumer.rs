@@ -1,0 +1,306 @@
+//! Consumer behaviour against a real broker: round trips with every codec, logical offsets,
+//! groups (commit and resume, two members splitting partitions, rebalance events).
+
+#[path = "common.rs"]
+mod common;
+
+use kafkars::topic_partition::{offset_tail, OFFSET_BEGINNING, OFFSET_END};
+use kafkars::{
+    Admin, Config, Consumer, ErrorCode, Event, KafkaConsumer, Message, Producer, TopicPartition,
+};
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
+    let mut c = Config::new();
+    c.set("bootstrap.servers", addr).unwrap();
+    for (k, v) in extra {
+        c.set(k, v).unwrap();
+    }
+    c
+}
+
+fn produce(addr: &str, topic: &str, partition: i32, n: usize, codec: &str, start: usize) {
+    let p = Producer::new(conf(
+        addr,
+        &[("compression.codec", codec), ("linger.ms", "2")],
+    ))
+    .unwrap();
+    for i in start..start + n {
+        let v = format!("v{i}");
+        let k = format!("k{i}");
+        let (payload, key): (Option<&[u8]>, Option<&[u8]>) = if i % 10 == 9 {
+            (None, None)
+        } else {
+            (Some(v.as_bytes()), Some(k.as_bytes()))
+        };
+        let hv = i.to_string();
+        p.produce(
+            topic,
+            partition,
+            payload,
+            key,
+            &[("i", Some(hv.as_bytes())), ("nil", None)],
+            0,
+            0,
+            false,
+        )
+        .unwrap();
+    }
+    p.flush(Duration::from_secs(20)).unwrap();
+}
+
+fn create(addr: &str, topic: &str, parts: i32) {
+    Admin::new(&conf(addr, &[]))
+        .unwrap()
+        .create_topic(topic, parts, 1, &[], Duration::from_secs(10))
+        .unwrap();
+}
+
+fn consume_n(c: &KafkaConsumer, n: usize, timeout: Duration) -> Vec<Message> {
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(m) = c.consume(Duration::from_millis(100)) {
+            if m.err.is_ok() {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn low_level_round_trip_every_codec() {
+    let Some(b) = common::broker() else { return };
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+        let t = common::topic(&format!("ll-{codec}"));
+        produce(&b.addr, &t, 0, 300, codec, 0);
+        let c = Consumer::new(conf(&b.addr, &[])).unwrap();
+        c.consume_start(&t, 0, OFFSET_BEGINNING).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut got = Vec::new();
+        while got.len() < 300 && Instant::now() < deadline {
+            got.extend(
+                c.consume_batch(&t, 0, Duration::from_millis(200), 100)
+                    .into_iter()
+                    .filter(|m| m.err.is_ok()),
+            );
+        }
+        assert_eq!(got.len(), 300, "{codec}");
+        for (i, m) in got.iter().enumerate() {
+            assert_eq!(m.offset, i as i64);
+            if i % 10 == 9 {
+                assert_eq!((m.payload.as_ref(), m.key.as_ref()), (None, None));
+            } else {
+                assert_eq!(
+                    m.payload.as_deref(),
+                    Some(format!("v{i}").as_bytes()),
+                    "{codec}"
+                );
+                assert_eq!(m.key.as_deref(), Some(format!("k{i}").as_bytes()));
+            }
+            assert_eq!(m.headers[0].0, "i");
+            assert_eq!(m.headers[0].1.as_deref(), Some(i.to_string().as_bytes()));
+            assert_eq!(m.headers[1], ("nil".to_string(), None));
+            assert!(m.timestamp > 0);
+        }
+        c.consume_stop(&t, 0).unwrap();
+    }
+}
+
+#[test]
+fn logical_offsets_tail_end_and_eof() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("tail");
+    produce(&b.addr, &t, 0, 50, "none", 0);
+    let c = Consumer::new(conf(&b.addr, &[("enable.partition.eof", "true")])).unwrap();
+    c.consume_start(&t, 0, offset_tail(5)).unwrap();
+    let mut offs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut eof = None;
+    while eof.is_none() && Instant::now() < deadline {
+        if let Some(m) = c.consume(&t, 0, Duration::from_millis(200)) {
+            if m.err == ErrorCode::PARTITION_EOF {
+                eof = Some(m.offset);
+            } else {
+                offs.push(m.offset);
+            }
+        }
+    }
+    assert_eq!(offs, vec![45, 46, 47, 48, 49]);
+    assert_eq!(eof, Some(50));
+    c.consume_stop(&t, 0).unwrap();
+    // END: only messages produced after start.
+    c.consume_start(&t, 0, OFFSET_END).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(m) = c.consume(&t, 0, Duration::from_millis(100)) {
+            assert_eq!(m.err, ErrorCode::PARTITION_EOF);
+            assert_eq!(m.offset, 50);
+            break;
+        }
+    }
+    produce(&b.addr, &t, 0, 1, "none", 50);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = None;
+    while got.is_none() && Instant::now() < deadline {
+        got = c
+            .consume(&t, 0, Duration::from_millis(100))
+            .filter(|m| m.err.is_ok());
+    }
+    assert_eq!(got.map(|m| m.offset), Some(50));
+    let (lo, hi) = c
+        .client()
+        .query_watermark_offsets(&t, 0, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!((lo, hi), (0, 51));
+}
+
+#[test]
+fn group_commit_and_resume() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("grp");
+    create(&b.addr, &t, 2);
+    produce(&b.addr, &t, 0, 20, "none", 0);
+    produce(&b.addr, &t, 1, 20, "none", 100);
+    let g = common::topic("g");
+    let gc = |extra: &[(&str, &str)]| {
+        let mut v = vec![
+            ("group.id", g.as_str()),
+            ("auto.offset.reset", "earliest"),
+            ("enable.auto.commit", "false"),
+        ];
+        v.extend_from_slice(extra);
+        conf(&b.addr, &v)
+    };
+    let c = KafkaConsumer::new(gc(&[])).unwrap();
+    c.subscribe(&[t.clone()]).unwrap();
+    let got = consume_n(&c, 40, Duration::from_secs(30));
+    assert_eq!(got.len(), 40);
+    assert_eq!(c.assignment().len(), 2);
+    c.commit(None, false).unwrap();
+    let committed = c
+        .committed(
+            &[TopicPartition::new(&t, 0, 0), TopicPartition::new(&t, 1, 0)],
+            Duration::from_secs(5),
+        )
+        .unwrap();
+    assert_eq!(
+        committed.iter().map(|tp| tp.offset).collect::<Vec<_>>(),
+        vec![20, 20]
+    );
+    let pos = c.position(&[TopicPartition::new(&t, 0, 0)]);
+    assert_eq!(pos[0].offset, 20);
+    c.close();
+    drop(c);
+    produce(&b.addr, &t, 0, 3, "none", 1000);
+    let c2 = KafkaConsumer::new(gc(&[])).unwrap();
+    c2.subscribe(&[t.clone()]).unwrap();
+    let got = consume_n(&c2, 3, Duration::from_secs(30));
+    let offs: Vec<i64> = got.iter().map(|m| m.offset).collect();
+    assert_eq!(offs, vec![20, 21, 22]);
+    assert!(c2
+        .consume(Duration::from_millis(300))
+        .is_none_or(|m| !m.err.is_ok()));
+    c2.close();
+}
+
+#[test]
+fn missing_group_id_is_an_error() {
+    let e = KafkaConsumer::new(conf("127.0.0.1:1", &[])).unwrap_err();
+    assert_eq!(e.to_string(), "\"group.id\" must be configured");
+}
+
+fn rebalance_member(addr: &str, group: &str, strategy: &str) -> KafkaConsumer {
+    let c = KafkaConsumer::new(conf(
+        addr,
+        &[
+            ("group.id", group),
+            ("auto.offset.reset", "earliest"),
+            ("partition.assignment.strategy", strategy),
+            ("session.timeout.ms", "6000"),
+            ("heartbeat.interval.ms", "200"),
+        ],
+    ))
+    .unwrap();
+    c.set_rebalance_callback(true);
+    c
+}
+
+/// Serves rebalance events like a php rebalance callback would.
+fn pump(
+    c: &KafkaConsumer,
+    cooperative: bool,
+    log: &mut Vec<(ErrorCode, usize)>,
+) -> Option<Message> {
+    let mut pending: Vec<(ErrorCode, Vec<TopicPartition>)> = Vec::new();
+    let m = c
+        .consume_with(Duration::from_millis(50), |e| {
+            if let Event::Rebalance { kind, partitions } = e {
+                pending.push((kind, partitions));
+            }
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    for (kind, parts) in pending {
+        log.push((kind, parts.len()));
+        match (kind == ErrorCode::ASSIGN_PARTITIONS, cooperative) {
+            (true, false) => c.assign(Some(&parts)).unwrap(),
+            (false, false) => c.assign(None).unwrap(),
+            (true, true) => c.incremental_assign(&parts).unwrap(),
+            (false, true) => c.incremental_unassign(&parts).unwrap(),
+        }
+    }
+    m.filter(|m| m.err.is_ok())
+}
+
+fn two_members_split(strategy: &str, cooperative: bool) {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("split");
+    create(&b.addr, &t, 4);
+    for p in 0..4 {
+        produce(&b.addr, &t, p, 10, "none", 0);
+    }
+    let g = common::topic("gs");
+    let a = rebalance_member(&b.addr, &g, strategy);
+    a.subscribe(&[t.clone()]).unwrap();
+    let (mut la, mut lb) = (Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.assignment().len() != 4 && Instant::now() < deadline {
+        pump(&a, cooperative, &mut la);
+    }
+    assert_eq!(a.assignment().len(), 4, "{strategy}: first member gets all");
+    let bm = rebalance_member(&b.addr, &g, strategy);
+    bm.subscribe(&[t.clone()]).unwrap();
+    let mut seen: HashMap<(i32, i64), usize> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        for (c, l) in [(&a, &mut la), (&bm, &mut lb)] {
+            if let Some(m) = pump(c, cooperative, l) {
+                *seen.entry((m.partition, m.offset)).or_default() += 1;
+            }
+        }
+        if a.assignment().len() == 2 && bm.assignment().len() == 2 {
+            break;
+        }
+    }
+    let pa: BTreeSet<i32> = a.assignment().iter().map(|tp| tp.partition).collect();
+    let pb: BTreeSet<i32> = bm.assignment().iter().map(|tp| tp.partition).collect();
+    assert_eq!(pa.len(), 2, "{strategy}: {la:?} {lb:?}");
+    assert_eq!(pb.len(), 2, "{strategy}: {la:?} {lb:?}");
+    assert!(pa.is_disjoint(&pb));
+    assert!(la.iter().any(|(k, _)| *k == ErrorCode::REVOKE_PARTITIONS));
+    bm.close();
+    a.close();
+}
+
+#[test]
+fn two_members_split_range() {
+    two_members_split("range", false);
+}
+
+#[test]
+fn two_members_split_cooperative_sticky() {
+    two_members_split("cooperative-sticky", true);
+}
