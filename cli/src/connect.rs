@@ -34,7 +34,12 @@ pub struct ConnectArgs {
     #[arg(long = "request-timeout-ms", default_value_t = 15_000, global = true)]
     pub request_timeout_ms: u64,
     /// Extra client properties (librdkafka names), repeatable: `-X linger.ms=20`.
-    #[arg(short = 'X', long = "property", value_name = "KEY=VALUE", global = true)]
+    #[arg(
+        short = 'X',
+        long = "property",
+        value_name = "KEY=VALUE",
+        global = true
+    )]
     pub properties: Vec<String>,
 }
 
@@ -51,7 +56,10 @@ impl ConnectArgs {
     /// A property that librdkafka would reject (text as librdkafka's).
     pub fn config(&self) -> Result<Config> {
         let mut conf = Config::new();
-        let t = self.request_timeout_ms.clamp(1000, i32::MAX as u64).to_string();
+        let t = self
+            .request_timeout_ms
+            .clamp(1000, i32::MAX as u64)
+            .to_string();
         set(&mut conf, "metadata.broker.list", &self.bootstrap)?;
         set(&mut conf, "client.id", "kafkars-cli")?;
         set(&mut conf, "socket.connection.setup.timeout.ms", &t)?;
@@ -136,7 +144,10 @@ pub async fn coordinator(cluster: &Cluster, group: &str) -> Result<Arc<Connectio
         None => (resp.error_code, resp.host.to_string(), resp.port),
     };
     broker_error(code).with_context(|| format!("finding the coordinator of group {group:?}"))?;
-    cluster.connect_addr(&format!("{host}:{port}")).await.map_err(kerr)
+    cluster
+        .connect_addr(&format!("{host}:{port}"))
+        .await
+        .map_err(kerr)
 }
 
 /// `Ok` for Kafka error code 0, else the error's librdkafka text and name.
@@ -180,12 +191,18 @@ pub const EXIT_USAGE: i32 = 2;
 pub fn parse_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
-        || matches!(e.kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
     {
         e.exit();
     }
     let text = e.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
     let first = first.trim_start_matches("error: ");
     eprintln!("kafkars: error: {first} (see --help)");
     std::process::exit(EXIT_USAGE);

@@ -116,10 +116,17 @@ fn consume(args: ConsumeArgs) -> Result<()> {
     let c = args.connect.clone();
     let admin = kafkars::Admin::new(&c.config()?).map_err(kerr)?;
     let tm = crate::topics::existing_topic(&admin, &args.topic, c.timeout())?;
-    let reset = if args.from_beginning { Reset::Earliest } else { Reset::Latest };
+    let reset = if args.from_beginning {
+        Reset::Earliest
+    } else {
+        Reset::Latest
+    };
     let cluster = c.cluster()?;
     let printer = Printer::new(args.format.clone(), args.json);
-    let limit = Limit { max: args.max_messages, idle: args.timeout_ms.map(Duration::from_millis) };
+    let limit = Limit {
+        max: args.max_messages,
+        idle: args.timeout_ms.map(Duration::from_millis),
+    };
     if let Some(group) = args.group.clone() {
         let topic = args.topic.clone();
         return connect::block_on(async move {
@@ -128,7 +135,11 @@ fn consume(args: ConsumeArgs) -> Result<()> {
     }
     let partitions: Vec<i32> = match args.partition {
         Some(p) if !tm.partitions.iter().any(|x| x.id == p) => {
-            bail!("partition {p} does not exist in topic {:?} ({} partitions)", args.topic, tm.partitions.len())
+            bail!(
+                "partition {p} does not exist in topic {:?} ({} partitions)",
+                args.topic,
+                tm.partitions.len()
+            )
         }
         Some(p) => vec![p],
         None => tm.partitions.iter().map(|p| p.id).collect(),
@@ -139,7 +150,9 @@ fn consume(args: ConsumeArgs) -> Result<()> {
         Some("latest" | "end") => -1,
         Some(n) => match n.parse::<i64>() {
             Ok(n) if n >= 0 => n,
-            _ => bail!("invalid --offset {n:?}: expected earliest, latest or a non-negative number"),
+            _ => {
+                bail!("invalid --offset {n:?}: expected earliest, latest or a non-negative number")
+            }
         },
     };
     let topic = args.topic.clone();
@@ -184,7 +197,16 @@ async fn group_loop(
         let committed = member.committed(&assigned).await?;
         let wanted: Vec<(i32, i64)> = assigned
             .iter()
-            .map(|p| (*p, committed.get(p).copied().filter(|o| *o >= 0).unwrap_or(reset.timestamp())))
+            .map(|p| {
+                (
+                    *p,
+                    committed
+                        .get(p)
+                        .copied()
+                        .filter(|o| *o >= 0)
+                        .unwrap_or(reset.timestamp()),
+                )
+            })
             .collect();
         let positions = resolve(&cluster, topic, &wanted).await?;
         let mut fetchers = Fetchers::start(cluster.clone(), topic, &positions, reset);
@@ -210,10 +232,18 @@ async fn group_loop(
 ///
 /// # Errors
 /// Connection and broker errors.
-pub async fn resolve(cluster: &Cluster, topic: &str, wanted: &[(i32, i64)]) -> Result<Vec<(i32, i64)>> {
+pub async fn resolve(
+    cluster: &Cluster,
+    topic: &str,
+    wanted: &[(i32, i64)],
+) -> Result<Vec<(i32, i64)>> {
     let mut out = Vec::with_capacity(wanted.len());
     for &(p, o) in wanted {
-        let o = if o < 0 { list_offset(cluster, topic, p, o).await? } else { o };
+        let o = if o < 0 {
+            list_offset(cluster, topic, p, o).await?
+        } else {
+            o
+        };
         out.push((p, o));
     }
     Ok(out)
@@ -243,11 +273,18 @@ async fn list_offset(cluster: &Cluster, topic: &str, partition: i32, ts: i64) ->
     Ok(r.offset)
 }
 
-async fn leader_conn(cluster: &Cluster, topic: &str, partition: i32) -> Result<Arc<kafkars::net::Connection>> {
+async fn leader_conn(
+    cluster: &Cluster,
+    topic: &str,
+    partition: i32,
+) -> Result<Arc<kafkars::net::Connection>> {
     let leader = match cluster.leader(topic, partition) {
         Some(l) => l,
         None => {
-            cluster.fetch_metadata(Some(&[topic.to_string()]), false).await.map_err(kerr)?;
+            cluster
+                .fetch_metadata(Some(&[topic.to_string()]), false)
+                .await
+                .map_err(kerr)?;
             cluster
                 .leader(topic, partition)
                 .ok_or_else(|| anyhow!("no leader for {topic}-{partition}"))?
@@ -266,7 +303,12 @@ pub struct Fetchers {
 
 impl Fetchers {
     /// Starts one fetch task per partition at the given absolute offsets.
-    pub fn start(cluster: Arc<Cluster>, topic: &str, positions: &[(i32, i64)], reset: Reset) -> Fetchers {
+    pub fn start(
+        cluster: Arc<Cluster>,
+        topic: &str,
+        positions: &[(i32, i64)],
+        reset: Reset,
+    ) -> Fetchers {
         let (tx, rx) = mpsc::channel(CHANNEL_FETCHES);
         let mut tasks = JoinSet::new();
         for &(p, o) in positions {
@@ -277,7 +319,11 @@ impl Fetchers {
                 }
             });
         }
-        Fetchers { tasks, rx, positions: positions.iter().copied().collect() }
+        Fetchers {
+            tasks,
+            rx,
+            positions: positions.iter().copied().collect(),
+        }
     }
 
     /// The next fetched records (`None` once every task ended).
@@ -375,28 +421,41 @@ async fn fetch_partition(
                 if failures > 10 {
                     return Err(kerr(e));
                 }
-                cluster.fetch_metadata(Some(&[topic.to_string()]), false).await.ok();
+                cluster
+                    .fetch_metadata(Some(&[topic.to_string()]), false)
+                    .await
+                    .ok();
                 continue;
             }
             Err(e) => return Err(kerr(e)),
         };
-        let Some(pd) = resp.responses.into_iter().flat_map(|t| t.partitions).find(|p| p.partition_index == partition)
+        let Some(pd) = resp
+            .responses
+            .into_iter()
+            .flat_map(|t| t.partitions)
+            .find(|p| p.partition_index == partition)
         else {
             continue;
         };
         let code = ErrorCode::from_kafka(pd.error_code);
         if code == ErrorCode::OFFSET_OUT_OF_RANGE {
             let to = list_offset(cluster, topic, partition, reset.timestamp()).await?;
-            eprintln!("kafkars: {topic}-{partition}: offset {offset} out of range, resetting to {to}");
+            eprintln!(
+                "kafkars: {topic}-{partition}: offset {offset} out of range, resetting to {to}"
+            );
             offset = to;
             continue;
         }
         if !code.is_ok() {
             failures += 1;
             if failures > 10 || !code.is_retriable() {
-                return Err(kerr(kafkars::KafkaError::new(code)).context(format!("fetching {topic}-{partition}")));
+                return Err(kerr(kafkars::KafkaError::new(code))
+                    .context(format!("fetching {topic}-{partition}")));
             }
-            cluster.fetch_metadata(Some(&[topic.to_string()]), false).await.ok();
+            cluster
+                .fetch_metadata(Some(&[topic.to_string()]), false)
+                .await
+                .ok();
             continue;
         }
         failures = 0;
@@ -424,13 +483,22 @@ pub struct Printer {
 
 impl Printer {
     fn new(fields: Vec<Field>, json: bool) -> Printer {
-        Printer { fields, json, out: std::io::BufWriter::new(std::io::stdout()), count: 0 }
+        Printer {
+            fields,
+            json,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            count: 0,
+        }
     }
 
     /// Prints one record; `false` when stdout is closed.
     fn print(&mut self, partition: i32, r: &DecodedRecord) -> bool {
         self.count += 1;
-        let line = if self.json { json_line(partition, r) } else { self.text_line(partition, r) };
+        let line = if self.json {
+            json_line(partition, r)
+        } else {
+            self.text_line(partition, r)
+        };
         self.out.write_all(&line).is_ok()
     }
 
@@ -454,7 +522,14 @@ impl Printer {
                     let hs: Vec<String> = r
                         .headers
                         .iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_deref().map(String::from_utf8_lossy).unwrap_or_default()))
+                        .map(|(k, v)| {
+                            format!(
+                                "{k}={}",
+                                v.as_deref()
+                                    .map(String::from_utf8_lossy)
+                                    .unwrap_or_default()
+                            )
+                        })
                         .collect();
                     line.extend_from_slice(hs.join(",").as_bytes());
                 }
@@ -470,8 +545,11 @@ fn json_line(partition: i32, r: &DecodedRecord) -> Vec<u8> {
         Some(b) => serde_json::Value::String(String::from_utf8_lossy(b).into_owned()),
         None => serde_json::Value::Null,
     };
-    let headers: serde_json::Map<String, serde_json::Value> =
-        r.headers.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+    let headers: serde_json::Map<String, serde_json::Value> = r
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
     let v = serde_json::json!({
         "partition": partition,
         "offset": r.offset,

@@ -12,13 +12,15 @@ use clap::{Args, Subcommand};
 use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as AssignedTopic;
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
-use kafka_protocol::messages::offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic};
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ConsumerProtocolAssignment, ConsumerProtocolSubscription, DescribeGroupsRequest, HeartbeatRequest,
-    JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest, OffsetFetchRequest,
-    SyncGroupRequest, TopicName,
+    ConsumerProtocolAssignment, ConsumerProtocolSubscription, DescribeGroupsRequest,
+    HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
+    OffsetFetchRequest, SyncGroupRequest, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafkars::cluster::Cluster;
@@ -83,20 +85,38 @@ fn dispatch(args: GroupsArgs) -> Result<()> {
         GroupsCommand::Describe { group } => {
             let admin = kafkars::Admin::new(&args.connect.config()?).map_err(kerr)?;
             let t = args.connect.timeout();
-            let (state, members, committed) = connect::block_on(async move { describe(&cluster, &group).await })?;
+            let (state, members, committed) =
+                connect::block_on(async move { describe(&cluster, &group).await })?;
             println!("State: {state}\tMembers: {}", members.len());
             for (id, client, host, assigned) in &members {
                 println!("Member: {id}\tClient: {client}\tHost: {host}\tAssigned: {assigned}");
             }
-            println!("{:<30} {:>9} {:>15} {:>15} {:>10}", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG");
+            println!(
+                "{:<30} {:>9} {:>15} {:>15} {:>10}",
+                "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"
+            );
             for ((topic, p), off) in &committed {
-                let (_, hi) = admin.client().query_watermark_offsets(topic, *p, t).map_err(kerr)?;
-                let (cur, lag) = if *off >= 0 { (off.to_string(), (hi - off).max(0).to_string()) } else { ("-".into(), "-".into()) };
+                let (_, hi) = admin
+                    .client()
+                    .query_watermark_offsets(topic, *p, t)
+                    .map_err(kerr)?;
+                let (cur, lag) = if *off >= 0 {
+                    (off.to_string(), (hi - off).max(0).to_string())
+                } else {
+                    ("-".into(), "-".into())
+                };
                 println!("{topic:<30} {p:>9} {cur:>15} {hi:>15} {lag:>10}");
             }
             Ok(())
         }
-        GroupsCommand::ResetOffsets { group, topic, partition, to_earliest, to_latest, to_offset } => {
+        GroupsCommand::ResetOffsets {
+            group,
+            topic,
+            partition,
+            to_earliest,
+            to_latest,
+            to_offset,
+        } => {
             let admin = kafkars::Admin::new(&args.connect.config()?).map_err(kerr)?;
             let tm = crate::topics::existing_topic(&admin, &topic, args.connect.timeout())?;
             let parts: Vec<i32> = match partition {
@@ -126,10 +146,16 @@ fn dispatch(args: GroupsArgs) -> Result<()> {
 
 async fn list(cluster: &Cluster) -> Result<()> {
     let (conn, _) = cluster.any_connection().await.map_err(kerr)?;
-    let resp = conn.send(&ListGroupsRequest::default(), 4).await.map_err(kerr)?;
+    let resp = conn
+        .send(&ListGroupsRequest::default(), 4)
+        .await
+        .map_err(kerr)?;
     connect::broker_error(resp.error_code)?;
-    let mut groups: Vec<(String, String)> =
-        resp.groups.iter().map(|g| (g.group_id.0.to_string(), g.group_state.to_string())).collect();
+    let mut groups: Vec<(String, String)> = resp
+        .groups
+        .iter()
+        .map(|g| (g.group_id.0.to_string(), g.group_state.to_string()))
+        .collect();
     groups.sort();
     for (g, state) in groups {
         if state.is_empty() {
@@ -149,7 +175,11 @@ async fn describe(cluster: &Cluster, group: &str) -> Result<(String, Vec<MemberR
     let mut req = DescribeGroupsRequest::default();
     req.groups = vec![group_id(group)];
     let resp = conn.send(&req, 5).await.map_err(kerr)?;
-    let g = resp.groups.into_iter().next().ok_or_else(|| anyhow!("empty DescribeGroups answer"))?;
+    let g = resp
+        .groups
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("empty DescribeGroups answer"))?;
     connect::broker_error(g.error_code)?;
     if g.group_state.as_str() == "Dead" {
         bail!("unknown group {group:?}");
@@ -162,12 +192,21 @@ async fn describe(cluster: &Cluster, group: &str) -> Result<(String, Vec<MemberR
                 .map(|a| {
                     a.assigned_partitions
                         .iter()
-                        .flat_map(|t| t.partitions.iter().map(move |p| format!("{}-{p}", t.topic.0)))
+                        .flat_map(|t| {
+                            t.partitions
+                                .iter()
+                                .map(move |p| format!("{}-{p}", t.topic.0))
+                        })
                         .collect::<Vec<_>>()
                         .join(",")
                 })
                 .unwrap_or_default();
-            (m.member_id.to_string(), m.client_id.to_string(), m.client_host.to_string(), assigned)
+            (
+                m.member_id.to_string(),
+                m.client_id.to_string(),
+                m.client_host.to_string(),
+                assigned,
+            )
         })
         .collect();
     let mut of = OffsetFetchRequest::default();
@@ -178,7 +217,14 @@ async fn describe(cluster: &Cluster, group: &str) -> Result<(String, Vec<MemberR
     let mut committed: Committed = resp
         .topics
         .iter()
-        .flat_map(|t| t.partitions.iter().map(move |p| ((t.name.0.to_string(), p.partition_index), p.committed_offset)))
+        .flat_map(|t| {
+            t.partitions.iter().map(move |p| {
+                (
+                    (t.name.0.to_string(), p.partition_index),
+                    p.committed_offset,
+                )
+            })
+        })
         .collect();
     committed.sort();
     Ok((g.group_state.to_string(), members, committed))
@@ -236,7 +282,8 @@ impl GroupMember {
         let mut sub = ConsumerProtocolSubscription::default();
         sub.topics = vec![StrBytes::from_string(self.topic.clone())];
         let mut meta = bytes::BytesMut::new();
-        sub.encode(&mut meta, 0).map_err(|e| anyhow!("encode subscription: {e}"))?;
+        sub.encode(&mut meta, 0)
+            .map_err(|e| anyhow!("encode subscription: {e}"))?;
         let mut proto = JoinGroupRequestProtocol::default();
         proto.name = StrBytes::from_static_str("range");
         proto.metadata = meta.freeze();
@@ -266,7 +313,14 @@ impl GroupMember {
         self.member_id = resp.member_id.to_string();
         self.generation = resp.generation_id;
         let assignments = if resp.leader == resp.member_id {
-            self.assign(&resp.members.iter().map(|m| m.member_id.to_string()).collect::<Vec<_>>()).await?
+            self.assign(
+                &resp
+                    .members
+                    .iter()
+                    .map(|m| m.member_id.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .await?
         } else {
             Vec::new()
         };
@@ -305,8 +359,16 @@ impl GroupMember {
 
     /// The leader's range assignment of the topic's partitions over `members`.
     async fn assign(&self, members: &[String]) -> Result<Vec<SyncGroupRequestAssignment>> {
-        let md = self.cluster.fetch_metadata(Some(&[self.topic.clone()]), false).await.map_err(kerr)?;
-        let n = md.topics.iter().find(|t| t.name == self.topic).map_or(0, |t| t.partitions.len()) as i32;
+        let md = self
+            .cluster
+            .fetch_metadata(Some(std::slice::from_ref(&self.topic)), false)
+            .await
+            .map_err(kerr)?;
+        let n = md
+            .topics
+            .iter()
+            .find(|t| t.name == self.topic)
+            .map_or(0, |t| t.partitions.len()) as i32;
         let mut sorted = members.to_vec();
         sorted.sort();
         let mut out = Vec::new();
@@ -318,7 +380,8 @@ impl GroupMember {
             let mut a = ConsumerProtocolAssignment::default();
             a.assigned_partitions = vec![at];
             let mut buf = bytes::BytesMut::new();
-            a.encode(&mut buf, 0).map_err(|e| anyhow!("encode assignment: {e}"))?;
+            a.encode(&mut buf, 0)
+                .map_err(|e| anyhow!("encode assignment: {e}"))?;
             let mut sa = SyncGroupRequestAssignment::default();
             sa.member_id = StrBytes::from_string(m.clone());
             sa.assignment = buf.freeze();
@@ -384,8 +447,9 @@ impl GroupMember {
         req.topics = vec![t];
         let resp = conn.send(&req, 8).await.map_err(kerr)?;
         for p in resp.topics.iter().flat_map(|t| t.partitions.iter()) {
-            connect::broker_error(p.error_code)
-                .with_context(|| format!("committing offsets of {}-{}", self.topic, p.partition_index))?;
+            connect::broker_error(p.error_code).with_context(|| {
+                format!("committing offsets of {}-{}", self.topic, p.partition_index)
+            })?;
         }
         Ok(())
     }
@@ -421,7 +485,9 @@ impl GroupMember {
             return;
         }
         let Ok(conn) = self.conn().await else { return };
-        let Ok(v) = conn.version::<LeaveGroupRequest>(5) else { return };
+        let Ok(v) = conn.version::<LeaveGroupRequest>(5) else {
+            return;
+        };
         let mut req = LeaveGroupRequest::default();
         req.group_id = group_id(&self.group);
         if v >= 3 {
@@ -431,7 +497,9 @@ impl GroupMember {
         } else {
             req.member_id = StrBytes::from_string(self.member_id.clone());
         }
-        let _ = conn.send_versioned(&req, v, self.cluster.request_timeout()).await;
+        let _ = conn
+            .send_versioned(&req, v, self.cluster.request_timeout())
+            .await;
     }
 }
 

@@ -78,22 +78,48 @@ pub fn run(args: PerfArgs) -> ExitCode {
 
 fn dispatch(args: PerfArgs) -> Result<()> {
     match args.command {
-        PerfCommand::Produce { topic, num_records, record_size, throughput, acks, compression, json } => {
+        PerfCommand::Produce {
+            topic,
+            num_records,
+            record_size,
+            throughput,
+            acks,
+            compression,
+            json,
+        } => {
             if num_records > MAX_RECORDS {
                 bail!("--num-records is limited to {MAX_RECORDS}");
             }
-            let report = produce(&args.connect, &topic, num_records, record_size, throughput, &acks, &compression)?;
+            let report = produce(
+                &args.connect,
+                &topic,
+                num_records,
+                record_size,
+                throughput,
+                &acks,
+                &compression,
+            )?;
             report.print("produce", json);
             if report.errors > 0 {
                 bail!("{} messages failed", report.errors);
             }
             Ok(())
         }
-        PerfCommand::Consume { topic, num_records, timeout_ms, json } => {
+        PerfCommand::Consume {
+            topic,
+            num_records,
+            timeout_ms,
+            json,
+        } => {
             if num_records > MAX_RECORDS {
                 bail!("--num-records is limited to {MAX_RECORDS}");
             }
-            let report = consume(&args.connect, &topic, num_records, Duration::from_millis(timeout_ms))?;
+            let report = consume(
+                &args.connect,
+                &topic,
+                num_records,
+                Duration::from_millis(timeout_ms),
+            )?;
             report.print("consume", json);
             Ok(())
         }
@@ -137,7 +163,11 @@ fn produce(
     let mut lat_us: Vec<u32> = Vec::with_capacity(n as usize);
     let mut errors = 0u64;
     let pb = progress(n);
-    let micros = |t: Instant| t.duration_since(start).as_micros().min(u128::from(u32::MAX)) as u32;
+    let micros = |t: Instant| {
+        t.duration_since(start)
+            .as_micros()
+            .min(u128::from(u32::MAX)) as u32
+    };
     for i in 0..n {
         if throughput > 0 {
             let due = start + Duration::from_secs_f64(i as f64 / throughput as f64);
@@ -152,23 +182,44 @@ fn produce(
             .map_err(|e| kerr(e).context("cannot produce"))?;
         if i % 1024 == 0 {
             let evs = producer.poll_events(100_000, Duration::ZERO);
-            take(evs, &sent_us, &mut lat_us, &mut errors, micros(Instant::now()));
+            take(
+                evs,
+                &sent_us,
+                &mut lat_us,
+                &mut errors,
+                micros(Instant::now()),
+            );
             pb.set_position(i);
         }
     }
     let deadline = Instant::now() + c.timeout() + Duration::from_secs(300);
     while producer.out_queue_len() > 0 && Instant::now() < deadline {
         let evs = producer.poll_events(100_000, Duration::from_millis(100));
-        take(evs, &sent_us, &mut lat_us, &mut errors, micros(Instant::now()));
+        take(
+            evs,
+            &sent_us,
+            &mut lat_us,
+            &mut errors,
+            micros(Instant::now()),
+        );
         pb.set_position(lat_us.len() as u64 + errors);
     }
     let elapsed = start.elapsed();
     pb.finish_and_clear();
     if producer.out_queue_len() > 0 {
-        bail!("{} messages still undelivered after the deadline", producer.out_queue_len());
+        bail!(
+            "{} messages still undelivered after the deadline",
+            producer.out_queue_len()
+        );
     }
     let mut lat: Vec<f64> = lat_us.iter().map(|u| f64::from(*u) / 1000.0).collect();
-    Ok(Report::new(lat_us.len() as u64, (lat_us.len() * size) as u64, elapsed, &mut lat, errors))
+    Ok(Report::new(
+        lat_us.len() as u64,
+        (lat_us.len() * size) as u64,
+        elapsed,
+        &mut lat,
+        errors,
+    ))
 }
 
 /// Records the latency of each delivered message and counts failures.
@@ -230,7 +281,9 @@ fn consume(c: &ConnectArgs, topic: &str, n: u64, idle: Duration) -> Result<Repor
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The result of one run.
@@ -277,11 +330,27 @@ impl Report {
         } else {
             println!(
                 "{:<8} {:>12} {:>9} {:>12} {:>9} {:>9} {:>9} {:>9} {:>7}",
-                "MODE", "MESSAGES", "SECONDS", "MSG/S", "MB/S", "P50(ms)", "P99(ms)", "P99.9(ms)", "ERRORS"
+                "MODE",
+                "MESSAGES",
+                "SECONDS",
+                "MSG/S",
+                "MB/S",
+                "P50(ms)",
+                "P99(ms)",
+                "P99.9(ms)",
+                "ERRORS"
             );
             println!(
                 "{:<8} {:>12} {:>9.2} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7}",
-                kind, self.messages, self.seconds, msgs, mbs, self.p50, self.p99, self.p999, self.errors
+                kind,
+                self.messages,
+                self.seconds,
+                msgs,
+                mbs,
+                self.p50,
+                self.p99,
+                self.p999,
+                self.errors
             );
         }
     }
@@ -292,7 +361,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    // Integer per-mille arithmetic: 99.9% of 1000 is exactly rank 999, not 1000 after
+    // floating-point rounding.
+    let per_mille = (p * 10.0).round().clamp(0.0, 1000.0) as usize;
+    let rank = (per_mille * sorted.len()).div_ceil(1000);
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 

@@ -55,15 +55,21 @@ fn produce(args: ProduceArgs) -> Result<()> {
     };
     connect::set(&mut conf, "acks", acks)?;
     connect::set(&mut conf, "compression.codec", &args.compression)?;
-    connect::set(&mut conf, "message.timeout.ms", &args.message_timeout_ms.to_string())?;
+    connect::set(
+        &mut conf,
+        "message.timeout.ms",
+        &args.message_timeout_ms.to_string(),
+    )?;
     connect::set(&mut conf, "linger.ms", "5")?;
     let headers: Vec<(String, Vec<u8>)> = args
         .headers
         .iter()
         .map(|h| connect::split_kv(h).map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())))
         .collect::<Result<_>>()?;
-    let hrefs: Vec<(&str, Option<&[u8]>)> =
-        headers.iter().map(|(k, v)| (k.as_str(), Some(v.as_slice()))).collect();
+    let hrefs: Vec<(&str, Option<&[u8]>)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.as_slice())))
+        .collect();
 
     let producer = Producer::new(conf).map_err(kerr)?;
     producer.enable_delivery_reports(false);
@@ -71,7 +77,10 @@ fn produce(args: ProduceArgs) -> Result<()> {
     let tm = partition_count(&args.connect, &args.topic)?;
     if let Some(p) = args.partition {
         if p < 0 || p as usize >= tm {
-            bail!("partition {p} does not exist in topic {:?} ({tm} partitions)", args.topic);
+            bail!(
+                "partition {p} does not exist in topic {:?} ({tm} partitions)",
+                args.topic
+            );
         }
     }
     let partition = args.partition.unwrap_or(-1);
@@ -109,7 +118,10 @@ fn produce(args: ProduceArgs) -> Result<()> {
         })
         .unwrap_or(Ok(()));
     if let Err(e) = r {
-        return Err(kerr(e).context(format!("{} messages not delivered", producer.out_queue_len())));
+        return Err(kerr(e).context(format!(
+            "{} messages not delivered",
+            producer.out_queue_len()
+        )));
     }
     match failures.first {
         Some(first) => Err(anyhow!("{} messages failed: {first}", failures.count)),
@@ -147,7 +159,11 @@ impl Failures {
                 Event::Delivery(d) if !d.err.is_ok() => {
                     format!("{} ({})", d.err.description(), d.err.name())
                 }
-                Event::Error { fatal: true, reason, .. } => reason,
+                Event::Error {
+                    fatal: true,
+                    reason,
+                    ..
+                } => reason,
                 _ => continue,
             };
             self.count += 1;
@@ -165,7 +181,10 @@ mod tests {
 
     #[test]
     fn key_separator_splits_at_first() {
-        assert_eq!(split_key(b"k:v:w", Some(":")), (Some(&b"k"[..]), &b"v:w"[..]));
+        assert_eq!(
+            split_key(b"k:v:w", Some(":")),
+            (Some(&b"k"[..]), &b"v:w"[..])
+        );
         assert_eq!(split_key(b"plain", Some(":")), (None, &b"plain"[..]));
         assert_eq!(split_key(b"a::b", Some("::")), (Some(&b"a"[..]), &b"b"[..]));
         assert_eq!(split_key(b"x", None), (None, &b"x"[..]));

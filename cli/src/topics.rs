@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
-use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::{DeleteTopicsRequest, DescribeConfigsRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use kafkars::cluster::TopicMetadata;
@@ -82,7 +82,13 @@ fn dispatch(args: TopicsArgs) -> Result<()> {
     let admin = Admin::new(&c.config()?).map_err(kerr)?;
     let t = c.timeout();
     match args.command {
-        TopicsCommand::Create { name, partitions, replication_factor, config, if_not_exists } => {
+        TopicsCommand::Create {
+            name,
+            partitions,
+            replication_factor,
+            config,
+            if_not_exists,
+        } => {
             let configs = config
                 .iter()
                 .map(|kv| connect::split_kv(kv).map(|(k, v)| (k.to_string(), v.to_string())))
@@ -108,7 +114,10 @@ fn dispatch(args: TopicsArgs) -> Result<()> {
                 ts.sort_by(|a, b| a.name.cmp(&b.name));
                 ts
             } else {
-                names.iter().map(|n| existing_topic(&admin, n, t)).collect::<Result<Vec<_>>>()?
+                names
+                    .iter()
+                    .map(|n| existing_topic(&admin, n, t))
+                    .collect::<Result<Vec<_>>>()?
             };
             for topic in &topics {
                 describe(&admin, c, topic, all_configs)?;
@@ -116,7 +125,8 @@ fn dispatch(args: TopicsArgs) -> Result<()> {
         }
         TopicsCommand::Delete { name } => {
             existing_topic(&admin, &name, t)?;
-            delete_topic(c, &name).map_err(|e| e.context(format!("cannot delete topic {name:?}")))?;
+            delete_topic(c, &name)
+                .map_err(|e| e.context(format!("cannot delete topic {name:?}")))?;
             println!("Deleted topic {name}.");
         }
         TopicsCommand::AddPartitions { name, partitions } => {
@@ -142,7 +152,11 @@ pub fn existing_topic(admin: &Admin, name: &str, t: std::time::Duration) -> Resu
         .find(|x| x.name == name)
         .ok_or_else(|| anyhow!("unknown topic {name:?}"))?;
     if !tm.err.is_ok() || tm.partitions.is_empty() {
-        let why = if tm.err.is_ok() { "no partitions".to_string() } else { tm.err.description() };
+        let why = if tm.err.is_ok() {
+            "no partitions".to_string()
+        } else {
+            tm.err.description()
+        };
         bail!("unknown topic {name:?} ({why})");
     }
     Ok(tm)
@@ -200,7 +214,10 @@ fn delete_topic(c: &ConnectArgs, topic: &str) -> Result<()> {
         }
         req.timeout_ms = timeout.as_millis().min(i32::MAX as u128) as i32;
         let resp = conn.send_versioned(&req, v, timeout).await.map_err(kerr)?;
-        let r = resp.responses.first().ok_or_else(|| anyhow!("empty DeleteTopics answer"))?;
+        let r = resp
+            .responses
+            .first()
+            .ok_or_else(|| anyhow!("empty DeleteTopics answer"))?;
         connect::broker_error(r.error_code)
     })
 }
@@ -227,7 +244,11 @@ fn topic_configs(c: &ConnectArgs, topic: &str, all: bool) -> Result<Vec<(String,
             .await
             .map_err(|_| anyhow!("DescribeConfigs timed out"))?
             .map_err(kerr)?;
-        let r = resp.results.into_iter().next().ok_or_else(|| anyhow!("empty DescribeConfigs answer"))?;
+        let r = resp
+            .results
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("empty DescribeConfigs answer"))?;
         connect::broker_error(r.error_code)?;
         let mut out: Vec<(String, String)> = r
             .configs
