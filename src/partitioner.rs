@@ -7,7 +7,7 @@
 //! | `random` | random | random |
 //! | `murmur2` | (murmur2(key) & 0x7fffffff) % n (Java's default) | murmur2 of empty |
 //! | `murmur2_random` | as murmur2 | random |
-//! | `fnv1a` | fnv1a(key) % n (unsigned) | fnv1a of empty |
+//! | `fnv1a` | abs(fnv1a(key) as i32 % n) (Sarama) | fnv1a of empty |
 //! | `fnv1a_random` | as fnv1a | random |
 
 use rand::Rng;
@@ -94,10 +94,10 @@ impl Partitioner {
                 key?;
                 (murmur2(k) & 0x7fff_ffff) as u32 % n
             }
-            Self::Fnv1a => fnv1a(k) % n,
+            Self::Fnv1a => fnv1a_partition(k, partition_cnt) as u32,
             Self::Fnv1aRandom => {
                 key?;
-                fnv1a(k) % n
+                fnv1a_partition(k, partition_cnt) as u32
             }
         };
         Some(p as i32)
@@ -149,6 +149,11 @@ pub fn murmur2(data: &[u8]) -> i32 {
     h = h.wrapping_mul(M);
     h ^= h >> 15;
     h as i32
+}
+
+/// librdkafka's (Sarama-compatible) FNV-1a placement: signed remainder, then absolute value.
+fn fnv1a_partition(k: &[u8], n: i32) -> i32 {
+    ((fnv1a(k) as i32) % n).abs()
 }
 
 /// 32-bit FNV-1a, as librdkafka's `rd_fnv1a`.
