@@ -8,7 +8,7 @@
 // (default 10; 0 = no limit). BROKERS defaults to $KAFKARS_BROKERS, then
 // 127.0.0.1:9092.
 
-if (!isset($argv[1]) || !ctype_digit($argv[1])) {
+if (!isset($argv[1]) || !preg_match('/^\d+$/', $argv[1])) {
     fwrite(STDERR, "usage: php consumer.php PARTITION [TOPIC] [MAX_MESSAGES] [MAX_SECONDS] [BROKERS]\n");
     exit(2);
 }
