@@ -188,6 +188,10 @@ namespace RdKafka {
     }
     class TopicPartition
     {
+        public $topic;
+        public $partition;
+        public $offset;
+        public $err;
         public function getTopic(): ?string {}
         public function setTopic(string $topic_name): \RdKafka\TopicPartition {}
         public function getPartition(): int {}

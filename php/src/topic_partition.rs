@@ -12,9 +12,15 @@ use crate::weak_typing::{PhpBytes, PhpInt};
 #[php(name = "RdKafka\\TopicPartition")]
 #[derive(Clone, Debug, Default)]
 pub struct TopicPartition {
+    // Exposed as properties so var_dump()/print_r() show what php-rdkafka's
+    // debug info shows (topic, partition, offset, err).
+    #[php(prop)]
     pub topic: String,
+    #[php(prop)]
     pub partition: i32,
+    #[php(prop)]
     pub offset: i64,
+    #[php(prop)]
     pub err: Option<i32>,
 }
 
