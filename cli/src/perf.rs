@@ -3,9 +3,10 @@
 //! (or one JSON object with `--json`): messages, seconds, msg/s, MB/s, latency percentiles.
 //!
 //! Produce latency is enqueue → delivery report (microsecond clock, one `u32` per message);
-//! consume latency is the record's create timestamp → the moment it was decoded
-//! (millisecond clock, so it includes producer time when the topic is being written).
+//! consume latency is the record's create timestamp → the moment `consume()` returned it
+//! (millisecond clock; on a topic written earlier this is mostly the age of the data).
 
+use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -13,10 +14,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kafkars::{Event, Producer};
+use kafkars::topic_partition::OFFSET_BEGINNING;
+use kafkars::{Event, Message, Producer, TopicPartition};
 
 use crate::connect::{self, kerr, ConnectArgs};
-use crate::consume::{resolve, Fetchers, Reset};
+use crate::consume::{drain, open, Limit, Printer};
 
 /// Upper bound on `--num-records` (latency samples are kept per message).
 const MAX_RECORDS: u64 = 200_000_000;
@@ -242,42 +244,52 @@ fn take(evs: Vec<Event>, sent: &[u32], lat: &mut Vec<u32>, errors: &mut u64, now
 fn consume(c: &ConnectArgs, topic: &str, n: u64, idle: Duration) -> Result<Report> {
     let admin = kafkars::Admin::new(&c.config()?).map_err(kerr)?;
     let tm = crate::topics::existing_topic(&admin, topic, c.timeout())?;
-    let cluster = c.cluster()?;
-    let topic = topic.to_string();
+    let consumer = open(c, None, true)?;
+    let tps: Vec<TopicPartition> = tm
+        .partitions
+        .iter()
+        .map(|p| TopicPartition::new(topic, p.id, OFFSET_BEGINNING))
+        .collect();
+    consumer.assign(Some(&tps)).map_err(kerr)?;
     let pb = progress(n);
-    let pb2 = pb.clone();
-    let r = connect::block_on(async move {
-        let wanted: Vec<(i32, i64)> = tm.partitions.iter().map(|p| (p.id, -2)).collect();
-        let positions = resolve(&cluster, &topic, &wanted).await?;
-        let mut f = Fetchers::start(cluster, &topic, &positions, Reset::Earliest);
-        let start = Instant::now();
-        let (mut count, mut bytes) = (0u64, 0u64);
-        let mut lat: Vec<f64> = Vec::new();
-        let mut last = Instant::now();
-        while count < n {
-            let next = tokio::select! {
-                f = f.next() => f,
-                _ = tokio::time::sleep(idle) => None,
-                _ = tokio::signal::ctrl_c() => None,
-            };
-            let Some(fetched) = next else { break };
-            let fetched = fetched?;
-            let now = now_ms();
-            for r in fetched.records.iter().take((n - count) as usize) {
-                count += 1;
-                bytes += r.value.as_ref().map_or(0, |v| v.len()) as u64;
-                lat.push((now - r.timestamp).max(0) as f64);
-            }
-            last = Instant::now();
-            pb2.set_position(count);
+    let mut printer = Printer::counting();
+    let start = Instant::now();
+    let last = Cell::new(start);
+    let lat: RefCell<Vec<f64>> = RefCell::new(Vec::new());
+    let seen = |m: &Message| {
+        let now = now_ms();
+        lat.borrow_mut().push((now - m.timestamp).max(0) as f64);
+        last.set(Instant::now());
+        let count = lat.borrow().len() as u64;
+        if count.is_multiple_of(1024) {
+            pb.set_position(count);
         }
-        f.stop().await;
-        // The idle wait after the last message is not part of the measurement.
-        let elapsed = last.duration_since(start).max(Duration::from_micros(1));
-        Ok(Report::new(count, bytes, elapsed, &mut lat, 0))
-    });
+    };
+    let r = drain(
+        &consumer,
+        &mut printer,
+        Limit {
+            max: Some(n),
+            idle: Some(idle),
+        },
+        &seen,
+    );
+    consumer.close();
     pb.finish_and_clear();
-    r
+    r?;
+    // The idle wait after the last message is not part of the measurement.
+    let elapsed = last
+        .get()
+        .duration_since(start)
+        .max(Duration::from_micros(1));
+    let mut lat = lat.into_inner();
+    Ok(Report::new(
+        printer.count,
+        printer.bytes,
+        elapsed,
+        &mut lat,
+        0,
+    ))
 }
 
 fn now_ms() -> i64 {
