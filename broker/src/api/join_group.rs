@@ -9,7 +9,7 @@ use kafka_protocol::protocol::StrBytes;
 use super::RequestContext;
 use crate::group::error::code_of;
 use crate::group::member::ClientInfo;
-use crate::group::{JoinParams, MemberId};
+use crate::group::{GroupError, JoinParams, JoinResult, MemberId};
 
 /// Who sent the request, as DescribeGroups shows it (Kafka prefixes the host with `/`).
 pub fn client_info(ctx: &RequestContext) -> ClientInfo {
@@ -45,7 +45,12 @@ pub async fn handle(ctx: &RequestContext, req: JoinGroupRequest) -> JoinGroupRes
         client: client_info(ctx),
         version: v,
     };
-    let r = ctx.state.groups.join(&req.group_id.0, params).await;
+    // A parked JoinGroup must not hold up shutdown: the client looks for the coordinator again.
+    let member_id = params.member_id.clone();
+    let r = tokio::select! {
+        r = ctx.state.groups.join(&req.group_id.0, params) => r,
+        _ = ctx.state.shutdown.cancelled() => JoinResult::error(GroupError::NotCoordinator, member_id),
+    };
     let members = r
         .members
         .into_iter()

@@ -6,7 +6,7 @@ use kafka_protocol::protocol::StrBytes;
 use super::RequestContext;
 use crate::group::classic_group::SyncParams;
 use crate::group::error::code_of;
-use crate::group::MemberId;
+use crate::group::{GroupError, MemberId, SyncResult};
 
 /// Serves SyncGroup; the response waits until the leader's assignment arrives.
 pub async fn handle(ctx: &RequestContext, req: SyncGroupRequest) -> SyncGroupResponse {
@@ -22,7 +22,10 @@ pub async fn handle(ctx: &RequestContext, req: SyncGroupRequest) -> SyncGroupRes
             .map(|a| (MemberId(a.member_id.to_string()), a.assignment))
             .collect(),
     };
-    let r = ctx.state.groups.sync(&req.group_id.0, params).await;
+    let r = tokio::select! {
+        r = ctx.state.groups.sync(&req.group_id.0, params) => r,
+        _ = ctx.state.shutdown.cancelled() => SyncResult::error(GroupError::NotCoordinator),
+    };
     let resp = SyncGroupResponse::default()
         .with_error_code(code_of(r.error))
         .with_assignment(r.assignment);

@@ -23,6 +23,8 @@ use super::offsets::{
 /// The directory under the broker's data dir that holds the offsets log.
 pub const OFFSETS_DIR: &str = "__group_offsets";
 
+const MAX_MS: u64 = i32::MAX as u64;
+
 /// Group settings from `server.properties`.
 #[derive(Debug, Clone)]
 pub struct GroupConfig {
@@ -59,9 +61,12 @@ impl Default for GroupConfig {
 impl From<&crate::config::GroupConfig> for GroupConfig {
     fn from(c: &crate::config::GroupConfig) -> Self {
         GroupConfig {
-            initial_rebalance_delay: Duration::from_millis(c.initial_rebalance_delay_ms),
-            min_session_timeout: Duration::from_millis(c.min_session_timeout_ms),
-            max_session_timeout: Duration::from_millis(c.max_session_timeout_ms),
+            // Capped at i32::MAX ms (as Kafka's int settings): no deadline can overflow.
+            initial_rebalance_delay: Duration::from_millis(
+                c.initial_rebalance_delay_ms.min(MAX_MS),
+            ),
+            min_session_timeout: Duration::from_millis(c.min_session_timeout_ms.min(MAX_MS)),
+            max_session_timeout: Duration::from_millis(c.max_session_timeout_ms.min(MAX_MS)),
             ..GroupConfig::default()
         }
     }

@@ -22,6 +22,8 @@ pub enum GroupError {
     InvalidSessionTimeout { requested: i32, min: i32, max: i32 },
     #[error("the coordinator is not available")]
     CoordinatorNotAvailable,
+    #[error("this broker is shutting down and no longer coordinates the group")]
+    NotCoordinator,
     #[error("the group id does not exist")]
     GroupIdNotFound,
     #[error("the group is not empty")]
@@ -50,6 +52,7 @@ impl GroupError {
             GroupError::InconsistentGroupProtocol => ResponseError::InconsistentGroupProtocol,
             GroupError::InvalidSessionTimeout { .. } => ResponseError::InvalidSessionTimeout,
             GroupError::CoordinatorNotAvailable => ResponseError::CoordinatorNotAvailable,
+            GroupError::NotCoordinator => ResponseError::NotCoordinator,
             GroupError::GroupIdNotFound => ResponseError::GroupIdNotFound,
             GroupError::NonEmptyGroup => ResponseError::NonEmptyGroup,
             GroupError::InvalidGroupId => ResponseError::InvalidGroupId,
