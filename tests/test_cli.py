@@ -200,3 +200,21 @@ def test_bootstrap_from_environment(shared_kafkars, topic):
     proc = subprocess.run([str(kafkars_bin()), "topics", "create", topic], env=env,
                           capture_output=True, timeout=CMD_TIMEOUT)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_describe_shows_configs(any_broker, topic, request):
+    b = any_broker.bootstrap
+    if any_broker.kind == "kafkars":
+        # Known gap (broker): per-topic configs from CreateTopics are not stored yet, so
+        # DescribeConfigs answers the broker defaults.
+        request.applymarker(pytest.mark.xfail(reason="kafkars broker keeps no per-topic configs",
+                                              strict=False))
+    kafkars(b, "topics", "create", topic, "--config", "retention.ms=60000")
+    wait_until(lambda: kafkars(b, "topics", "describe", topic, check=False).returncode == 0, 30,
+               "the topic to be described")
+    full = kafkars(b, "topics", "describe", topic, "--all-configs").stdout.splitlines()[0]
+    assert "retention.ms=" in full and "cleanup.policy=" in full
+    # Without --all-configs only what differs from the defaults is listed.
+    line = kafkars(b, "topics", "describe", topic).stdout.splitlines()[0]
+    assert "Configs: retention.ms=60000" in line
+    assert "cleanup.policy" not in line

@@ -16,8 +16,8 @@ use crate::connect::{self, kerr, ConnectArgs};
 
 /// `ConfigResource` type of a topic in DescribeConfigs.
 const RESOURCE_TOPIC: i8 = 2;
-/// `config_source` of a broker default.
-const SOURCE_DEFAULT: i8 = 5;
+/// `config_source` of a topic-level override (what `kafka-topics.sh --describe` lists).
+const SOURCE_TOPIC: i8 = 1;
 
 #[derive(Args, Debug)]
 pub struct TopicsArgs {
@@ -52,7 +52,7 @@ enum TopicsCommand {
     Describe {
         /// Topic names [default: every topic].
         names: Vec<String>,
-        /// Also show configs left at their defaults.
+        /// Show every config, not only the topic's own overrides.
         #[arg(long)]
         all_configs: bool,
     },
@@ -222,7 +222,7 @@ fn delete_topic(c: &ConnectArgs, topic: &str) -> Result<()> {
     })
 }
 
-/// A topic's configs (name, value), sorted; only the non-default ones unless `all`.
+/// A topic's configs (name, value), sorted; only the topic's own overrides unless `all`.
 fn topic_configs(c: &ConnectArgs, topic: &str, all: bool) -> Result<Vec<(String, String)>> {
     let cluster = c.cluster()?;
     let topic = topic.to_string();
@@ -253,7 +253,7 @@ fn topic_configs(c: &ConnectArgs, topic: &str, all: bool) -> Result<Vec<(String,
         let mut out: Vec<(String, String)> = r
             .configs
             .into_iter()
-            .filter(|e| all || e.config_source != SOURCE_DEFAULT)
+            .filter(|e| all || e.config_source == SOURCE_TOPIC)
             .map(|e| {
                 let val = if e.is_sensitive {
                     "(sensitive)".to_string()
