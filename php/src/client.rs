@@ -8,6 +8,8 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
 
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
@@ -24,6 +26,26 @@ use crate::exception::{self, from_kafka};
 
 /// `Result` with a librdkafka-coded error from the core.
 pub type KResult<T> = Result<T, KafkaError>;
+
+/// Bumped in every child right after `fork()` (a `pthread_atfork` handler), so
+/// the per-call fork check is one atomic load instead of a `getpid()` syscall.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+static ATFORK: Once = Once::new();
+
+extern "C" fn after_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+fn fork_generation() -> u64 {
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only touches an atomic; it runs in
+        // the child after fork(), where that is async-signal-safe.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+    });
+    FORK_GENERATION.load(Ordering::SeqCst)
+}
 
 /// Which core client a PHP class wraps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +100,7 @@ pub struct ClientState {
     pub stashed: RefCell<Option<Message>>,
     config: Config,
     guard: ProcessGuard,
+    generation: u64,
     backend: Backend,
 }
 
@@ -88,6 +111,7 @@ impl ClientState {
     /// `RdKafka\Exception` when the core refuses the configuration or cannot
     /// start its runtime.
     pub fn new(kind: ClientKind, config: Config, callbacks: Callbacks) -> PhpResult<Self> {
+        let generation = fork_generation();
         let backend = match kind {
             ClientKind::Producer => {
                 let producer = Producer::new(config.clone()).map_err(from_kafka)?;
@@ -112,12 +136,16 @@ impl ClientState {
             stashed: RefCell::new(None),
             config,
             guard: ProcessGuard::new(),
+            generation,
             backend,
         })
     }
 
     /// Refuses work in a process forked from the one that created the client.
     pub fn check_process(&self) -> PhpResult<()> {
+        if FORK_GENERATION.load(Ordering::Relaxed) == self.generation {
+            return Ok(());
+        }
         self.guard.check().map_err(exception::from_kafka)
     }
 
