@@ -510,3 +510,123 @@ def test_mixed_librdkafka_and_java_group_agrees_on_an_assignment(broker, topic, 
         if java.poll() is None:
             os.killpg(java.pid, signal.SIGKILL)
             java.wait(10)
+
+
+# ---- Bad input on the group APIs ----------------------------------------------------------------
+
+GROUP_API_KEYS = {8: (2, 8), 9: (1, 8), 10: (0, 4), 11: (0, 9), 12: (0, 4), 13: (0, 5), 14: (0, 5),
+                  15: (0, 5), 16: (0, 5), 42: (0, 2), 47: (0, 0)}
+
+
+def _frame(key: int, version: int, body: bytes, correlation_id: int = 1) -> bytes:
+    import struct
+
+    client_id = b"fuzz"
+    header = struct.pack(">hhih", key, version, correlation_id, len(client_id)) + client_id
+    if version >= {8: 8, 9: 6, 10: 3, 11: 6, 12: 4, 13: 4, 14: 4, 15: 5, 16: 3, 42: 2, 47: 99}[key]:
+        header += b"\x00"  # empty tagged fields of request header v2
+    return struct.pack(">i", len(header) + len(body)) + header + body
+
+
+def test_garbage_group_requests_never_hurt_the_coordinator(broker, topic, group):
+    import random
+    import socket
+
+    rng = random.Random(3)
+    sent = 0
+    for key, (lo, hi) in GROUP_API_KEYS.items():
+        for version in {lo, hi, (lo + hi) // 2}:
+            for _ in range(15):
+                body = bytes(rng.getrandbits(8) for _ in range(rng.choice([0, 1, 4, 17, 64, 300])))
+                if rng.random() < 0.3:
+                    # Plausible prefixes: short strings and small counts, so decoding gets further.
+                    body = b"\x00\x01g" + b"\x00\x00\x17\x70" * rng.randint(0, 3) + body[:20]
+                with socket.create_connection(("127.0.0.1", broker.port), timeout=5) as s:
+                    s.sendall(_frame(key, version, body))
+                    s.settimeout(0.2)
+                    try:
+                        s.recv(65536)
+                    except (socket.timeout, ConnectionError):
+                        pass
+                sent += 1
+    broker.check_alive()
+    # The coordinator still works for a real consumer.
+    create_topic(broker.bootstrap, topic, partitions=1)
+    produce(broker.bootstrap, topic, 3, partitions=1)
+    c = Tracker(consumer(broker.bootstrap, group))
+    c.c.subscribe([topic])
+    try:
+        poll_until([c], lambda: len(c.seen) == 3, 30, "a consumer group to work after the garbage")
+    finally:
+        c.c.close()
+    assert sent > 300
+
+
+def _s(text: str) -> bytes:
+    import struct
+
+    raw = text.encode()
+    return struct.pack(">h", len(raw)) + raw
+
+
+def _call(broker, key: int, version: int, body: bytes) -> bytes:
+    """One request on its own connection; returns the response body after the correlation id."""
+    import socket
+    import struct
+
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as s:
+        s.sendall(_frame(key, version, body, correlation_id=7))
+        size = struct.unpack(">i", _recv(s, 4))[0]
+        resp = _recv(s, size)
+    assert struct.unpack(">i", resp[:4])[0] == 7
+    return resp[4:]
+
+
+def _recv(s, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return buf
+
+
+def test_invalid_group_requests_get_kafka_error_codes(broker, topic):
+    import struct
+
+    create_topic(broker.bootstrap, topic, partitions=1)
+
+    def join_v1(group, session_ms, protocols):
+        body = _s(group) + struct.pack(">ii", session_ms, 10000) + _s("") + _s("consumer")
+        body += struct.pack(">i", len(protocols))
+        for name in protocols:
+            body += _s(name) + struct.pack(">i", 3) + b"xyz"
+        return struct.unpack(">h", _call(broker, 11, 1, body)[:2])[0]
+
+    assert join_v1("g-bad", -1, ["range"]) == 26, "INVALID_SESSION_TIMEOUT"
+    assert join_v1("g-bad", 10**9, ["range"]) == 26, "INVALID_SESSION_TIMEOUT above the maximum"
+    assert join_v1("g-bad", 6000, []) == 23, "INCONSISTENT_GROUP_PROTOCOL for no protocols"
+    assert join_v1("", 6000, ["range"]) == 24, "INVALID_GROUP_ID"
+
+    sync_v0 = _s("g-unknown") + struct.pack(">i", 1) + _s("m-1") + struct.pack(">i", 1) + _s("m-1") + struct.pack(">i", 0)
+    assert struct.unpack(">h", _call(broker, 14, 0, sync_v0)[:2])[0] == 25, "UNKNOWN_MEMBER_ID"
+    heartbeat_v0 = _s("g-unknown") + struct.pack(">i", 1) + _s("m-1")
+    assert struct.unpack(">h", _call(broker, 12, 0, heartbeat_v0)[:2])[0] == 25
+    leave_v0 = _s("g-unknown") + _s("m-1")
+    assert struct.unpack(">h", _call(broker, 13, 0, leave_v0)[:2])[0] == 25
+
+    def commit_v2(partition, metadata):
+        body = _s("g-commit") + struct.pack(">i", -1) + _s("") + struct.pack(">q", -1)
+        body += struct.pack(">i", 1) + _s(topic) + struct.pack(">i", 1)
+        body += struct.pack(">iq", partition, 5) + _s(metadata)
+        resp = _call(broker, 8, 2, body)
+        # [topics: name, [partitions: index, error_code]]
+        name_len = struct.unpack(">h", resp[4:6])[0]
+        return struct.unpack(">h", resp[6 + name_len + 4 + 4:6 + name_len + 4 + 6])[0]
+
+    assert commit_v2(0, "x" * 5000) == 12, "OFFSET_METADATA_TOO_LARGE"
+    assert commit_v2(-1, "") == 3, "UNKNOWN_TOPIC_OR_PARTITION"
+    assert commit_v2(7, "") == 3, "UNKNOWN_TOPIC_OR_PARTITION"
+    assert commit_v2(0, "ok") == 0
+    broker.check_alive()
