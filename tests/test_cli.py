@@ -107,23 +107,29 @@ def test_consume_timeout_exits_cleanly(shared_kafkars, topic):
     assert out.stdout == "" and time.monotonic() - t0 < 20
 
 
-def test_consume_exits_on_ctrl_c(shared_kafkars, topic):
+@pytest.mark.parametrize("group", [None, "ctrl-c-group"])
+def test_consume_exits_on_ctrl_c(shared_kafkars, topic, group):
     b = shared_kafkars.bootstrap
     kafkars(b, "topics", "create", topic, "-p", "1")
     kafkars(b, "produce", topic, input=b"ping\n")
-    proc = subprocess.Popen([str(kafkars_bin()), "consume", topic, "--from-beginning", "-b", b],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    extra = ["--group", f"{group}-{topic}"] if group else []
+    proc = subprocess.Popen([str(kafkars_bin()), "consume", topic, "--from-beginning", "-b", b,
+                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         lines: "queue.Queue[bytes]" = queue.Queue()
         threading.Thread(target=lambda: lines.put(proc.stdout.readline()), daemon=True).start()
         # The consumer is fetching once the line shows up on its stdout.
         assert lines.get(timeout=30) == b"ping\n"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait(timeout=15) == 0, proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=15)
+    if group:
+        # Interrupted members still commit what they printed.
+        lag = parse_lag(kafkars(b, "groups", "describe", f"{group}-{topic}").stdout, topic)
+        assert lag == {0: (1, 1, 0)}
 
 
 def test_groups_commit_describe_lag_and_reset(shared_kafkars, topic):

@@ -47,10 +47,10 @@ enum PerfCommand {
         #[arg(long, default_value_t = 0)]
         throughput: u64,
         /// Acknowledgements: 0, 1, all.
-        #[arg(long, default_value = "1")]
+        #[arg(long, default_value = "1", value_parser = ["0", "1", "all", "-1"])]
         acks: String,
         /// Compression: none, gzip, snappy, lz4, zstd.
-        #[arg(long, default_value = "none")]
+        #[arg(long, default_value = "none", value_parser = ["none", "gzip", "snappy", "lz4", "zstd"])]
         compression: String,
         /// Print one JSON object instead of the table.
         #[arg(long)]

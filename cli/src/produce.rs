@@ -31,10 +31,10 @@ pub struct ProduceArgs {
     #[arg(long = "header", short = 'H', value_name = "KEY=VALUE")]
     headers: Vec<String>,
     /// Acknowledgements: 0, 1, or all (-1).
-    #[arg(long, default_value = "all")]
+    #[arg(long, default_value = "all", value_parser = ["0", "1", "all", "-1"])]
     acks: String,
     /// Compression: none, gzip, snappy, lz4, zstd.
-    #[arg(long, default_value = "none")]
+    #[arg(long, default_value = "none", value_parser = ["none", "gzip", "snappy", "lz4", "zstd"])]
     compression: String,
     /// Give up on a message after this many milliseconds.
     #[arg(long, default_value_t = 30_000)]
@@ -168,7 +168,6 @@ impl Failures {
             };
             self.count += 1;
             if self.first.is_none() {
-                eprintln!("kafkars: delivery failed: {why}");
                 self.first = Some(why);
             }
         }
