@@ -68,3 +68,34 @@ def test_zookeeper_address_is_refused_with_advice(project, address):
     proc = subprocess.run(["php", "-n", "-d", f"extension={php_ext()}", "-r", code, address],
                           cwd=project, capture_output=True, text=True, timeout=30)
     assert "ZooKeeper" in proc.stdout and "broker list" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_explicit_offset_high_watermark_and_message_api(project, shared_kafkars, topic):
+    b = shared_kafkars.bootstrap
+    create_topic(b, topic, partitions=1)
+    php(project, "producer.php", b, topic, "4")
+    code = r"""require 'vendor/autoload.php';
+$c = \Kafka\Consumer::getInstance($argv[1]);
+$c->setFromOffset(false);
+$c->setPartition($argv[2], 0, 2);
+foreach ($c->fetch() as $name => $partition) {
+    foreach ($partition as $id => $set) {
+        echo $name === $argv[2] ? 'topic' : 'other', " $id high=", $partition->getHighOffset(), " n=", count($set), "\n";
+        foreach ($set as $m) {
+            echo $m->getOffset(), ' ', $m, "\n";
+        }
+        echo 'last=', $partition->getMessageOffset(), "\n";
+    }
+}
+var_dump($c->fetch() instanceof \Kafka\Protocol\Fetch\Topic);
+"""
+    proc = subprocess.run(["php", "-n", "-d", f"extension={php_ext()}", "-r", code, b, topic],
+                          cwd=project, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "topic 0 high=4 n=2",
+        "2 message 2 to partition 0",
+        "3 message 3 to partition 0",
+        "last=3",
+        "bool(true)",
+    ]
