@@ -32,6 +32,8 @@ pub enum ServerError {
     BadAdvertise(String),
     #[error("cannot open the data directory: {0}")]
     Storage(#[from] TopicError),
+    #[error("start-up task failed: {0}")]
+    Startup(String),
 }
 
 /// A bound, ready broker.
@@ -60,9 +62,12 @@ impl Server {
             source,
         })?;
         let (host, port) = advertised(&config, local_addr)?;
-        let state = tokio::task::block_in_place(|| {
+        // Opening recovers every partition log: blocking file I/O, off the async workers.
+        let state = tokio::task::spawn_blocking(move || {
             BrokerState::open(config, host, port, CancellationToken::new())
-        })?;
+        })
+        .await
+        .map_err(|e| ServerError::Startup(e.to_string()))??;
         Ok(Server {
             listener,
             local_addr,

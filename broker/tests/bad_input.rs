@@ -114,7 +114,8 @@ async fn huge_element_counts_close_the_connection() {
     broker.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Also runs the broker on a current-thread runtime.
+#[tokio::test]
 async fn too_new_api_versions_gets_a_v0_answer_with_error_35() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
