@@ -80,6 +80,11 @@ impl GroupState {
     fn cooperative(&self) -> bool {
         self.protocol.is_some_and(Assignor::is_cooperative)
     }
+
+    /// Whether the group runs an incremental (cooperative) protocol.
+    pub(crate) fn is_cooperative(&self) -> bool {
+        self.cooperative()
+    }
 }
 
 fn lock(core: &Core) -> std::sync::MutexGuard<'_, GroupState> {
@@ -147,7 +152,14 @@ pub(crate) async fn run(core: Arc<Core>) {
                 revoke_all(&core, false).await;
             }
             lock(&core).rejoin = false;
-            match join_and_sync(&core).await {
+            let joined_or_closing = tokio::select! {
+                r = join_and_sync(&core) => Some(r),
+                _ = until_closing(&core) => None,
+            };
+            let Some(join_result) = joined_or_closing else {
+                continue;
+            };
+            match join_result {
                 Ok(assignment) => {
                     joined = true;
                     apply_new_assignment(&core, assignment).await;
@@ -208,6 +220,13 @@ pub(crate) async fn run(core: Arc<Core>) {
             core.wake.notified(),
         )
         .await;
+    }
+}
+
+/// Resolves once `close()` was called (lets a long JoinGroup be abandoned).
+async fn until_closing(core: &Arc<Core>) {
+    while !lock(core).closing {
+        let _ = tokio::time::timeout(Duration::from_millis(50), core.wake.notified()).await;
     }
 }
 

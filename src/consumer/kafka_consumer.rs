@@ -343,6 +343,38 @@ impl KafkaConsumer {
             .block_on(self.core.client.cluster.request_timeout(), f)
     }
 
+    /// Hands one event to `serve`; a rebalance the application did not act on (no
+    /// assign/unassign call while serving it) gets librdkafka's default action.
+    fn serve_event<E>(
+        &self,
+        ev: Event,
+        serve: &mut impl FnMut(Event) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let rebalance = match &ev {
+            Event::Rebalance { kind, partitions } => Some((*kind, partitions.clone())),
+            _ => None,
+        };
+        let before = self.core.assign_calls.load(Ordering::SeqCst);
+        serve(ev)?;
+        if let Some((kind, parts)) = rebalance {
+            if self.core.assign_calls.load(Ordering::SeqCst) == before {
+                let coop = self
+                    .core
+                    .group
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_cooperative();
+                let _ = match (kind == ErrorCode::ASSIGN_PARTITIONS, coop) {
+                    (true, false) => self.assign(Some(&parts)),
+                    (false, false) => self.assign(None),
+                    (true, true) => self.incremental_assign(&parts),
+                    (false, true) => self.incremental_unassign(&parts),
+                };
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces the assignment (`None` or empty: unassign).
     ///
     /// # Errors
@@ -405,7 +437,7 @@ impl KafkaConsumer {
         let deadline = Instant::now() + timeout;
         loop {
             for ev in self.core.events.pop(1000, Duration::ZERO) {
-                serve(ev)?;
+                self.serve_event(ev, &mut serve)?;
             }
             let now = Instant::now();
             let slice = deadline
@@ -423,7 +455,7 @@ impl KafkaConsumer {
             }
             if Instant::now() >= deadline {
                 for ev in self.core.events.pop(1000, Duration::ZERO) {
-                    serve(ev)?;
+                    self.serve_event(ev, &mut serve)?;
                 }
                 return Ok(None);
             }
@@ -570,7 +602,7 @@ impl KafkaConsumer {
                 .min(Duration::from_secs(30));
         loop {
             for ev in self.core.events.pop(1000, Duration::from_millis(20)) {
-                serve(ev)?;
+                self.serve_event(ev, &mut serve)?;
             }
             let done = self
                 .core
@@ -583,7 +615,7 @@ impl KafkaConsumer {
             }
         }
         for ev in self.core.events.pop(1000, Duration::ZERO) {
-            serve(ev)?;
+            self.serve_event(ev, &mut serve)?;
         }
         self.core.fetcher.shutdown();
         self.core.closed.store(true, Ordering::SeqCst);
