@@ -136,7 +136,7 @@ fn progress(total: u64) -> ProgressBar {
     };
     let pb = ProgressBar::with_draw_target(Some(total), target);
     pb.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} msgs {per_sec} eta {eta}")
+        ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} msgs, {elapsed_precise} elapsed, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb
