@@ -90,9 +90,9 @@ impl OffsetIndex {
         self.file.entries()
     }
 
-    /// Whether the file is at its preallocated capacity (the segment must roll).
-    pub fn is_full(&self) -> bool {
-        self.file.is_full()
+    /// Entries that can still be added before the file is full.
+    pub fn room(&self) -> usize {
+        self.file.capacity().saturating_sub(self.file.entries())
     }
 
     /// Whether the file holds more bytes than its entries (preallocated, or left by a crash).

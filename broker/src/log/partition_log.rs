@@ -254,7 +254,8 @@ impl PartitionLog {
             .unwrap_or(-1);
         let base_offset = self.log_end_offset();
         let last_offset = base_offset + records as i64 - 1;
-        if self.should_roll(batches.len() as u64, max_timestamp, last_offset, now_ms) {
+        let append = (batches.len() as u64, valid.len());
+        if self.should_roll(append, max_timestamp, last_offset, now_ms) {
             self.roll(now_ms)?;
         }
         let mut next = base_offset;
@@ -295,10 +296,11 @@ impl PartitionLog {
     /// Kafka's `shouldRoll`: the active segment is non-empty and the append would push it
     /// past `segment.bytes`, or its first batch is older than `segment.ms` (measured against
     /// the incoming batches' timestamps, or wall time when batches carry none), or an index
-    /// is full, or the new offsets would not fit the 32-bit relative offsets.
+    /// lacks room for the append's batches, or the new offsets would not fit the 32-bit
+    /// relative offsets. `append` is (bytes, batches).
     fn should_roll(
         &self,
-        append_bytes: u64,
+        (append_bytes, append_batches): (u64, usize),
         append_max_timestamp: i64,
         last_offset: i64,
         now_ms: i64,
@@ -317,7 +319,7 @@ impl PartitionLog {
             waited > ms.min(i64::MAX as u64) as i64
         });
         let by_offset = last_offset - seg.base_offset() > u32::MAX as i64;
-        by_size || by_time || by_offset || seg.indexes_full()
+        by_size || by_time || by_offset || !seg.has_index_room(append_batches)
     }
 
     /// Closes the active segment and starts a new one at the log end offset. The closed
@@ -470,7 +472,7 @@ impl PartitionLog {
     /// # Errors
     /// I/O errors rolling or removing files.
     pub fn enforce_retention(&mut self, now_ms: i64) -> Result<usize, LogError> {
-        if self.should_roll(0, now_ms, self.log_end_offset() - 1, now_ms) {
+        if self.should_roll((0, 0), now_ms, self.log_end_offset() - 1, now_ms) {
             self.roll(now_ms)?;
         }
         let mut stats = Vec::with_capacity(self.segments.len());
@@ -777,6 +779,46 @@ mod tests {
         log.enforce_retention(12_200).unwrap();
         assert_eq!(log.segment_count(), 3);
         assert_eq!(log.log_end_offset(), 3);
+    }
+
+    #[test]
+    fn rolls_when_an_index_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t-0");
+        // An entry for every batch but the first; room for 3 offset and 4 time entries.
+        let config = LogConfig {
+            index_interval_bytes: 0,
+            max_index_bytes: 48,
+            ..small_config()
+        };
+        {
+            let mut log = PartitionLog::open(path.clone(), config.clone()).unwrap();
+            append_n(&mut log, 20, 1, 100);
+            // Several batches in one append must fit the index room too.
+            let mut three = batch(&[b"a"], 200);
+            three.extend(batch(&[b"b"], 201));
+            three.extend(batch(&[b"c"], 202));
+            log.append(&mut three, 0).unwrap();
+            assert!(log.segment_count() >= 5);
+            for seg in log.segments.values().take(log.segment_count() - 1) {
+                let last = seg.time_index.last_entry().unwrap();
+                assert_eq!(
+                    last.timestamp,
+                    seg.max_timestamp(),
+                    "closed segment keeps its max"
+                );
+            }
+        }
+        let log = PartitionLog::open(path, config).unwrap();
+        assert_eq!(log.log_end_offset(), 23);
+        for offset in 0..23 {
+            assert_eq!(
+                batches_in(&bytes_of(&log.read(offset, 1).unwrap()))[0].0,
+                offset
+            );
+        }
+        assert_eq!(log.offset_for_timestamp(110).unwrap(), Some((10, 110)));
+        assert_eq!(log.max_timestamp(), Some((202, 22)));
     }
 
     #[test]

@@ -217,9 +217,10 @@ impl Segment {
         &self.log_path
     }
 
-    /// Whether an index is full and the segment must roll.
-    pub fn indexes_full(&self) -> bool {
-        self.offset_index.is_full() || self.time_index.is_full()
+    /// Whether both indexes can take an entry for each of `batches` more batches (one append
+    /// adds at most one entry per batch); if not, the segment must roll first.
+    pub fn has_index_room(&self, batches: usize) -> bool {
+        self.offset_index.room() >= batches.max(1) && self.time_index.room() >= batches.max(1)
     }
 
     /// Appends validated batches whose base offsets were already patched. `bytes` holds them

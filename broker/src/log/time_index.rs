@@ -88,10 +88,10 @@ impl TimeIndex {
         self.file.entries()
     }
 
-    /// Whether the segment must roll: one slot is kept free for the final entry written when
-    /// the segment rolls, so the last entry is always the segment's largest timestamp.
-    pub fn is_full(&self) -> bool {
-        self.file.entries() + 1 >= self.file.capacity()
+    /// Entries that can still be added, keeping one slot free for the final entry written
+    /// when the segment rolls (so the last entry is always the segment's largest timestamp).
+    pub fn room(&self) -> usize {
+        self.file.capacity().saturating_sub(self.file.entries() + 1)
     }
 
     /// Whether the file holds more bytes than its entries (preallocated, or left by a crash).
