@@ -87,23 +87,11 @@ impl Client {
         }
     }
 
-    /// Encodes a request frame (size prefix included).
+    /// Encodes a request frame (size prefix included) with the next correlation id.
     pub fn frame<R: Request>(&mut self, version: i16, req: &R) -> (i32, Bytes) {
         let correlation = self.next_correlation;
         self.next_correlation += 1;
-        let mut buf = BytesMut::new();
-        buf.put_i32(0);
-        RequestHeader::default()
-            .with_request_api_key(R::KEY)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation)
-            .with_client_id(Some(StrBytes::from_static_str("raw-test")))
-            .encode(&mut buf, R::header_version(version))
-            .unwrap();
-        req.encode(&mut buf, version).unwrap();
-        let size = (buf.len() - 4) as i32;
-        buf[..4].copy_from_slice(&size.to_be_bytes());
-        (correlation, buf.freeze())
+        (correlation, request_frame(correlation, version, req))
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) {
@@ -161,7 +149,24 @@ impl Client {
     }
 }
 
-/// One uncompressed v2 batch of the given values.
+/// A request frame (size prefix included).
+pub fn request_frame<R: Request>(correlation: i32, version: i16, req: &R) -> Bytes {
+    let mut buf = BytesMut::new();
+    buf.put_i32(0);
+    RequestHeader::default()
+        .with_request_api_key(R::KEY)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation)
+        .with_client_id(Some(StrBytes::from_static_str("raw-test")))
+        .encode(&mut buf, R::header_version(version))
+        .unwrap();
+    req.encode(&mut buf, version).unwrap();
+    let size = (buf.len() - 4) as i32;
+    buf[..4].copy_from_slice(&size.to_be_bytes());
+    buf.freeze()
+}
+
+/// One v2 batch of the given values.
 pub fn batch(values: &[&str], compression: Compression) -> Bytes {
     let records: Vec<Record> = values
         .iter()
