@@ -64,14 +64,16 @@ pub enum PropDefault {
     EmptyArray,
 }
 
-/// Declares `name` on `ce` with a PHP type. Must run in MINIT.
+/// Declares `name` on `ce` with a PHP type. Must run in MINIT. Returns the
+/// property's byte offset in the object (`zend_property_info.offset`), or 0
+/// if the engine refused the declaration.
 pub fn declare_typed_property(
     ce: &mut ClassEntry,
     name: &str,
     type_mask: u32,
     default: PropDefault,
     flags: PropertyFlags,
-) {
+) -> u32 {
     let mut value = match default {
         PropDefault::Null => Zval::null(),
         PropDefault::EmptyArray => {
@@ -95,7 +97,7 @@ pub fn declare_typed_property(
     };
     // SAFETY: MINIT context, `ce` is a registered internal class, `name` is an
     // interned persistent string the property table keeps, `value` is copied.
-    unsafe {
+    let info = unsafe {
         zend_declare_typed_property(
             std::ptr::from_mut(ce).cast(),
             name,
@@ -103,9 +105,11 @@ pub fn declare_typed_property(
             flags.bits() as c_int,
             std::ptr::null_mut(),
             ty,
-        );
-    }
+        )
+    };
     std::mem::forget(value);
+    // SAFETY: a non-null result is the engine's property info for this class.
+    unsafe { info.as_ref() }.map_or(0, |info| info.offset)
 }
 
 /// Runs `f` with `ce` as the property-access scope, the way Zend's

@@ -173,10 +173,11 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     }
     builder
         .registration(|ce, _| {
-            declare_typed_property(ce, "error_string", may_be::STRING, PropDefault::Uninit, PropertyFlags::Private);
-            declare_typed_property(ce, "isFatal", may_be::BOOL, PropDefault::Uninit, PropertyFlags::Private);
-            declare_typed_property(ce, "isRetriable", may_be::BOOL, PropDefault::Uninit, PropertyFlags::Private);
-            declare_typed_property(
+            let private = PropertyFlags::Private;
+            let _ = declare_typed_property(ce, "error_string", may_be::STRING, PropDefault::Uninit, private);
+            let _ = declare_typed_property(ce, "isFatal", may_be::BOOL, PropDefault::Uninit, private);
+            let _ = declare_typed_property(ce, "isRetriable", may_be::BOOL, PropDefault::Uninit, private);
+            let _ = declare_typed_property(
                 ce,
                 "transactionRequiresAbort",
                 may_be::BOOL,

@@ -3,6 +3,7 @@
 //! behave exactly as with php-rdkafka. Registered with `ClassBuilder`.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::builders::{ClassBuilder, FunctionBuilder};
@@ -40,34 +41,94 @@ fn bytes_zval(bytes: &[u8]) -> Zval {
     zv
 }
 
+/// Property slots of `RdKafka\Message`, in declaration order.
+#[derive(Clone, Copy)]
+enum Prop {
+    Err,
+    TopicName,
+    Timestamp,
+    Partition,
+    Payload,
+    Len,
+    Key,
+    Offset,
+    Headers,
+    Opaque,
+}
+
+const PROPS: [(&str, u32, PropDefault); 10] = [
+    ("err", may_be::LONG, PropDefault::Uninit),
+    ("topic_name", may_be::STRING | may_be::NULL, PropDefault::Null),
+    ("timestamp", may_be::LONG | may_be::NULL, PropDefault::Null),
+    ("partition", may_be::LONG, PropDefault::Uninit),
+    ("payload", may_be::STRING | may_be::NULL, PropDefault::Null),
+    ("len", may_be::LONG | may_be::NULL, PropDefault::Null),
+    ("key", may_be::STRING | may_be::NULL, PropDefault::Null),
+    ("offset", may_be::LONG, PropDefault::Uninit),
+    ("headers", may_be::ARRAY, PropDefault::Uninit),
+    ("opaque", may_be::STRING | may_be::NULL, PropDefault::Null),
+];
+
+/// Byte offsets of the property slots in a `RdKafka\Message` object.
+static OFFSETS: [AtomicU32; 10] = [const { AtomicU32::new(0) }; 10];
+
+/// Stores `value` in a property slot of a fresh `RdKafka\Message`.
+///
+/// Messages are built here thousands of times per second, so this writes the
+/// declared slot directly (what `zend_update_property` ends in) instead of
+/// going through the write handler with a property-name lookup per field.
+fn put(obj: &mut ZendObject, prop: Prop, value: Zval) {
+    let offset = OFFSETS[prop as usize].load(Ordering::Relaxed) as usize;
+    if offset == 0 {
+        let _ = obj.set_property(PROPS[prop as usize].0, value);
+        return;
+    }
+    // SAFETY: `obj` is a fresh `RdKafka\Message` (class entry checked by the
+    // caller), `offset` is the engine's offset of this declared property, and
+    // the slot holds its default (undef or null: nothing to release). The
+    // value's type matches the declared type.
+    unsafe {
+        let slot = std::ptr::from_mut(obj).cast::<u8>().add(offset).cast::<Zval>();
+        std::ptr::write(slot, value);
+    }
+}
+
+fn long_zval(v: i64) -> Zval {
+    let mut zv = Zval::new();
+    zv.set_long(v);
+    zv
+}
+
 /// Builds an `RdKafka\Message` the way php-rdkafka's `kafka_message_new` does:
 /// `timestamp`/`payload`/`len` only when there is a payload, `headers` always.
 pub fn new_message(fields: &MessageFields<'_>) -> ZBox<ZendObject> {
     let mut obj = ZendObject::new(message_ce());
-    let _ = obj.set_property("err", i64::from(fields.err));
+    put(&mut obj, Prop::Err, long_zval(i64::from(fields.err)));
     if let Some(topic) = fields.topic_name {
-        let _ = obj.set_property("topic_name", topic);
+        put(&mut obj, Prop::TopicName, bytes_zval(topic.as_bytes()));
     }
-    let _ = obj.set_property("partition", i64::from(fields.partition));
+    put(&mut obj, Prop::Partition, long_zval(i64::from(fields.partition)));
     if let Some(payload) = fields.payload {
         if let Some(ts) = fields.timestamp {
-            let _ = obj.set_property("timestamp", ts);
+            put(&mut obj, Prop::Timestamp, long_zval(ts));
         }
-        let _ = obj.set_property("payload", bytes_zval(payload));
-        let _ = obj.set_property("len", payload.len() as i64);
+        put(&mut obj, Prop::Payload, bytes_zval(payload));
+        put(&mut obj, Prop::Len, long_zval(payload.len() as i64));
     }
     if let Some(key) = fields.key {
-        let _ = obj.set_property("key", bytes_zval(key));
+        put(&mut obj, Prop::Key, bytes_zval(key));
     }
-    let _ = obj.set_property("offset", fields.offset);
+    put(&mut obj, Prop::Offset, long_zval(fields.offset));
     let mut headers = ZendHashTable::with_capacity(fields.headers.len() as u32);
     for (name, value) in &fields.headers {
         let _ = headers.insert(*name, bytes_zval(value.unwrap_or(b"")));
     }
-    let _ = obj.set_property("headers", headers);
+    let mut headers_zv = Zval::new();
+    headers_zv.set_hashtable(headers);
+    put(&mut obj, Prop::Headers, headers_zv);
     if let Some(opaque) = fields.opaque {
-        if !opaque.is_null() {
-            let _ = obj.set_property("opaque", opaque.shallow_clone());
+        if opaque.is_string() {
+            put(&mut obj, Prop::Opaque, opaque.shallow_clone());
         }
     }
     obj
@@ -90,18 +151,10 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     ClassBuilder::new("RdKafka\\Message")
         .method(errstr, MethodFlags::Public)
         .registration(|ce, _| {
-            use PropDefault::{Null, Uninit};
-            let public = PropertyFlags::Public;
-            declare_typed_property(ce, "err", may_be::LONG, Uninit, public);
-            declare_typed_property(ce, "topic_name", may_be::STRING | may_be::NULL, Null, public);
-            declare_typed_property(ce, "timestamp", may_be::LONG | may_be::NULL, Null, public);
-            declare_typed_property(ce, "partition", may_be::LONG, Uninit, public);
-            declare_typed_property(ce, "payload", may_be::STRING | may_be::NULL, Null, public);
-            declare_typed_property(ce, "len", may_be::LONG | may_be::NULL, Null, public);
-            declare_typed_property(ce, "key", may_be::STRING | may_be::NULL, Null, public);
-            declare_typed_property(ce, "offset", may_be::LONG, Uninit, public);
-            declare_typed_property(ce, "headers", may_be::ARRAY, Uninit, public);
-            declare_typed_property(ce, "opaque", may_be::STRING | may_be::NULL, Null, public);
+            for (i, (name, mask, default)) in PROPS.into_iter().enumerate() {
+                let offset = declare_typed_property(ce, name, mask, default, PropertyFlags::Public);
+                OFFSETS[i].store(offset, Ordering::Relaxed);
+            }
             MESSAGE_CE.set(ce);
         })
         .register()
