@@ -46,9 +46,20 @@ pub fn invalid_argument(message: impl Into<String>) -> PhpException {
 /// `RdKafka\KafkaErrorException` built like php-rdkafka's `create_kafka_error`:
 /// message `"<text> (RD_KAFKA_RESP_ERR_<name>)"`.
 pub fn kafka_error(code: i32, fatal: bool, retriable: bool, txn_requires_abort: bool) -> PhpException {
-    let text = errors::err2str(code);
+    kafka_error_with_text(code, &errors::err2str(code), fatal, retriable, txn_requires_abort)
+}
+
+/// `RdKafka\KafkaErrorException` with a specific error string
+/// (librdkafka's `rd_kafka_error_string()`).
+pub fn kafka_error_with_text(
+    code: i32,
+    text: &str,
+    fatal: bool,
+    retriable: bool,
+    txn_requires_abort: bool,
+) -> PhpException {
     let message = format!("{text} (RD_KAFKA_RESP_ERR_{})", errors::err2name(code));
-    match new_kafka_error_object(&message, i64::from(code), &text, fatal, retriable, txn_requires_abort) {
+    match new_kafka_error_object(&message, i64::from(code), text, fatal, retriable, txn_requires_abort) {
         Some(obj) => match obj.into_zval(false) {
             Ok(zv) => PhpException::new(message, code, KAFKA_ERROR_CE.get()).with_object(zv),
             Err(_) => rdkafka_exception(message, i64::from(code)),
@@ -197,5 +208,5 @@ pub fn from_kafka(err: kafkars::KafkaError) -> PhpException {
 
 /// `RdKafka\KafkaErrorException` for a core error (transactions API).
 pub fn kafka_error_from(err: &kafkars::KafkaError) -> PhpException {
-    kafka_error(err.code.0, err.fatal, err.retriable, err.txn_requires_abort)
+    kafka_error_with_text(err.code.0, &err.message, err.fatal, err.retriable, err.txn_requires_abort)
 }

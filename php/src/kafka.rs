@@ -243,11 +243,22 @@ impl Producer {
         TopicRet::new(ProducerTopic::new(owner, name, conf))
     }
 
+    /// The transactional API: librdkafka's answer without `transactional.id`,
+    /// and a clear `_NOT_IMPLEMENTED` with it (the core has no transactions).
     fn transactions_unsupported(&self) -> PhpResult<()> {
         self.state.check_process()?;
-        Err(exception::kafka_error_from(&kafkars::KafkaError::new(
-            kafkars::ErrorCode::NOT_CONFIGURED,
-        )))
+        let err = if self.state.config().get("transactional.id").is_none_or(|id| id.is_empty()) {
+            kafkars::KafkaError::with_message(
+                kafkars::ErrorCode::NOT_CONFIGURED,
+                "The Transactional API requires transactional.id to be configured",
+            )
+        } else {
+            kafkars::KafkaError::with_message(
+                kafkars::ErrorCode::NOT_IMPLEMENTED,
+                "Transactions are not supported by kafkars yet",
+            )
+        };
+        Err(exception::kafka_error_from(&err))
     }
 }
 
