@@ -2,6 +2,22 @@
 //!
 //! The log knows bytes, offsets and file positions — never protocol structs.
 //!
+//! # Layout
+//! - [`partition_log`] — [`PartitionLog`]: segments by base offset, append / read / roll,
+//!   flush policy, the API the server calls (behind a `std::sync::Mutex`).
+//! - [`segment`] — one `.log` plus its two indexes; `pwrite` appends, `pread` header scans.
+//! - [`batch`] — the 61-byte RecordBatch v2 header: validation (magic, length, CRC-32C,
+//!   counts) and in-place patching of base offset and leader epoch.
+//! - [`offset_index`], [`time_index`] — Kafka's `.index` / `.timeindex` formats over
+//!   `index_file`, a preallocated, mmap'd file of fixed-size entries.
+//! - [`recovery`] — on open: re-validate the active segment's tail, cut a torn tail,
+//!   rebuild indexes that disagree.
+//! - [`retention`] — which old segments go, by time and by size.
+//!
+//! Produce: `PartitionLog::append` → `batch::validate_batches` → patch offsets → maybe roll
+//! → `Segment::append` (one `pwrite`, index entries). Fetch: `PartitionLog::read` → segment
+//! by base offset → `OffsetIndex::lookup` → header scan → a [`FetchSlice`] for `sendfile`.
+//!
 //! ```text
 //! <data>/<topic>-<partition>/
 //!     00000000000000000000.log        record batches exactly as producers sent them
