@@ -22,7 +22,7 @@ pub mod producer;
 pub mod runtime;
 pub mod topic_partition;
 
-pub use admin::Admin;
+pub use admin::{Admin, GroupDescription, GroupListing, GroupMember, PartitionLag};
 pub use client::Client;
 pub use config::{Config, ConfigError, TopicConfig};
 pub use consumer::{Consumer, KafkaConsumer, Message};

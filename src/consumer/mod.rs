@@ -7,7 +7,7 @@ mod fetcher;
 mod group;
 mod kafka_consumer;
 pub mod message;
-mod offsets;
+pub(crate) mod offsets;
 mod simple;
 
 pub use kafka_consumer::KafkaConsumer;

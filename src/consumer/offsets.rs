@@ -14,13 +14,21 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use std::sync::{Arc, Mutex};
 
+fn check_code(code: i16) -> Result<()> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(KafkaError::new(ErrorCode::from_kafka(code)))
+    }
+}
+
 fn self_timeout(cluster: &Cluster) -> std::time::Duration {
     cluster.request_timeout()
 }
 
 /// Where a group's coordinator is.
 #[derive(Debug)]
-pub(crate) struct Coordinator {
+pub struct Coordinator {
     pub group_id: String,
     node: Mutex<Option<i32>>,
 }
@@ -33,6 +41,7 @@ pub(crate) struct CommitIdentity {
 }
 
 impl Coordinator {
+    /// A coordinator handle for `group_id`.
     pub fn new(group_id: &str) -> Coordinator {
         Coordinator {
             group_id: group_id.to_string(),
@@ -136,6 +145,26 @@ impl Coordinator {
                     None => out.offset = OFFSET_INVALID,
                 }
                 out
+            })
+            .collect())
+    }
+
+    /// Every committed offset of the group (OffsetFetch with all topics).
+    pub async fn fetch_all(&self, cluster: &Cluster) -> Result<Vec<TopicPartition>> {
+        let conn = self.connection(cluster).await?;
+        let mut req = OffsetFetchRequest::default();
+        req.group_id = GroupId(StrBytes::from_string(self.group_id.clone()));
+        req.topics = None;
+        let v = conn.version::<OffsetFetchRequest>(7)?;
+        let resp = conn.send_versioned(&req, v.max(2), self_timeout(cluster)).await?;
+        check_code(resp.error_code)?;
+        Ok(resp
+            .topics
+            .iter()
+            .flat_map(|t| {
+                t.partitions.iter().filter(|p| p.error_code == 0 && p.committed_offset >= 0).map(move |p| {
+                    TopicPartition::new(t.name.0.to_string(), p.partition_index, p.committed_offset)
+                })
             })
             .collect())
     }

@@ -304,3 +304,47 @@ fn two_members_split_range() {
 fn two_members_split_cooperative_sticky() {
     two_members_split("cooperative-sticky", true);
 }
+
+#[test]
+fn admin_describes_group_with_lag() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("lag");
+    create(&b.addr, &t, 2);
+    produce(&b.addr, &t, 0, 10, "none", 0);
+    produce(&b.addr, &t, 1, 4, "none", 0);
+    let g = common::topic("glag");
+    let c = KafkaConsumer::new(conf(
+        &b.addr,
+        &[("group.id", &g), ("enable.auto.commit", "false")],
+    ))
+    .unwrap();
+    c.commit(Some(&[TopicPartition::new(&t, 0, 7)]), false)
+        .unwrap();
+    c.close();
+    let admin = Admin::new(&conf(&b.addr, &[])).unwrap();
+    let groups = admin.list_groups(Duration::from_secs(10)).unwrap();
+    assert!(groups.iter().any(|x| x.group_id == g), "{groups:?}");
+    let d = admin.describe_group(&g, Duration::from_secs(10)).unwrap();
+    assert!(d.members.is_empty());
+    let p0 = d.offsets.iter().find(|o| o.partition == 0).unwrap();
+    assert_eq!((p0.committed, p0.high, p0.lag), (7, 10, 3));
+    let p1 = d.offsets.iter().find(|o| o.partition == 1).unwrap();
+    assert_eq!((p1.high, p1.lag), (4, -1));
+    let e = admin
+        .create_topic(&t, 2, 1, &[], Duration::from_secs(10))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode(36));
+    admin
+        .create_partitions(&t, 3, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(
+        admin
+            .describe_topic(&t, Duration::from_secs(10))
+            .unwrap()
+            .topics[0]
+            .partitions
+            .len(),
+        3
+    );
+    admin.delete_topic(&t, Duration::from_secs(10)).unwrap();
+}
