@@ -348,3 +348,95 @@ fn admin_describes_group_with_lag() {
     );
     admin.delete_topic(&t, Duration::from_secs(10)).unwrap();
 }
+
+const LIBRDKAFKA_MEMBER: &str = r#"
+import json, sys, time
+from confluent_kafka import Consumer
+bootstrap, group, topic, strategy = sys.argv[1:5]
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+              "partition.assignment.strategy": strategy, "session.timeout.ms": 6000,
+              "heartbeat.interval.ms": 200, "auto.offset.reset": "earliest"})
+c.subscribe([topic])
+last = None
+deadline = time.time() + 60
+while time.time() < deadline:
+    c.poll(0.1)
+    a = sorted(tp.partition for tp in c.assignment())
+    if a != last:
+        last = a
+        print(json.dumps(a), flush=True)
+c.close()
+"#;
+
+fn mixed_group(strategy: &str, cooperative: bool) {
+    let Some(b) = common::broker() else { return };
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import confluent_kafka"])
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: python3 with confluent_kafka not available");
+        return;
+    }
+    let t = common::topic("mixed");
+    create(&b.addr, &t, 4);
+    let g = common::topic("gm");
+    let ours = rebalance_member(&b.addr, &g, strategy);
+    ours.subscribe(&[t.clone()]).unwrap();
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ours.assignment().len() != 4 && Instant::now() < deadline {
+        pump(&ours, cooperative, &mut log);
+    }
+    assert_eq!(ours.assignment().len(), 4);
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", LIBRDKAFKA_MEMBER, &b.addr, &g, &t, strategy])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let theirs = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i32>::new()));
+    let th = theirs.clone();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let v: Vec<i32> = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(',')
+                .filter_map(|s| s.trim().parse().ok())
+                .collect();
+            *th.lock().unwrap() = v;
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while Instant::now() < deadline {
+        pump(&ours, cooperative, &mut log);
+        if ours.assignment().len() == 2 && theirs.lock().unwrap().len() == 2 {
+            break;
+        }
+    }
+    let mine: BTreeSet<i32> = ours.assignment().iter().map(|tp| tp.partition).collect();
+    let other: BTreeSet<i32> = theirs.lock().unwrap().iter().copied().collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        mine.len(),
+        2,
+        "{strategy}: ours {mine:?} theirs {other:?} {log:?}"
+    );
+    assert_eq!(other.len(), 2, "{strategy}: ours {mine:?} theirs {other:?}");
+    assert!(mine.is_disjoint(&other));
+    ours.close();
+}
+
+#[test]
+fn mixed_group_with_librdkafka_range() {
+    mixed_group("range", false);
+}
+
+#[test]
+fn mixed_group_with_librdkafka_cooperative_sticky() {
+    mixed_group("cooperative-sticky", true);
+}
