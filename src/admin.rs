@@ -191,6 +191,7 @@ impl Admin {
         let mut t = CreatePartitionsTopic::default();
         t.name = name(topic);
         t.count = total;
+        t.assignments = None;
         let mut req = CreatePartitionsRequest::default();
         req.topics = vec![t];
         req.timeout_ms = timeout.as_millis().min(i32::MAX as u128) as i32;
