@@ -19,7 +19,8 @@ impl<'a> FromZval<'a> for PhpCallable {
     const TYPE: DataType = DataType::Callable;
 
     fn from_zval(zval: &'a Zval) -> Option<Self> {
-        zval.is_callable().then(|| PhpCallable(zval.shallow_clone()))
+        zval.is_callable()
+            .then(|| PhpCallable(zval.shallow_clone()))
     }
 }
 
@@ -78,7 +79,10 @@ impl Clone for Callbacks {
 
 impl Callbacks {
     fn index(kind: CallbackKind) -> usize {
-        CallbackKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+        CallbackKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or(0)
     }
 
     pub fn set(&mut self, kind: CallbackKind, callable: PhpCallable) {
@@ -97,7 +101,8 @@ impl Callbacks {
 /// Calls `callable` with `args`. `Err` when it threw (the exception stays
 /// pending and propagates) or is no longer callable.
 pub fn invoke(callable: &Zval, args: Vec<&dyn IntoZvalDyn>) -> PhpResult<Zval> {
-    let callable = ZendCallable::new(callable).map_err(|_| rdkafka_exception("Callback is not callable", 0))?;
+    let callable = ZendCallable::new(callable)
+        .map_err(|_| rdkafka_exception("Callback is not callable", 0))?;
     callable
         .try_call(args)
         .map_err(|_| rdkafka_exception("Callback failed", 0))

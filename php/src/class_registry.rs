@@ -38,6 +38,12 @@ pub mod may_be {
 /// A class entry kept for the process lifetime (set once in MINIT).
 pub struct ClassSlot(AtomicPtr<ClassEntry>);
 
+impl Default for ClassSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl ClassSlot {
     pub const fn new() -> Self {
         ClassSlot(AtomicPtr::new(std::ptr::null_mut()))
@@ -117,7 +123,10 @@ pub fn declare_typed_property(
 pub fn with_scope<R>(ce: &'static ClassEntry, f: impl FnOnce() -> R) -> R {
     let previous = {
         let mut globals = ExecutorGlobals::get_mut();
-        std::mem::replace(&mut globals.fake_scope, std::ptr::from_ref(ce).cast_mut().cast())
+        std::mem::replace(
+            &mut globals.fake_scope,
+            std::ptr::from_ref(ce).cast_mut().cast(),
+        )
     };
     let result = f();
     ExecutorGlobals::get_mut().fake_scope = previous;

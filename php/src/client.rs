@@ -82,7 +82,8 @@ impl OpaqueStore {
     }
 }
 
-/// The core object behind a client.
+/// The core object behind a client (one per PHP object, never moved).
+#[allow(clippy::large_enum_variant)]
 pub enum Backend {
     Producer(Producer),
     Consumer(Consumer),
@@ -120,7 +121,9 @@ impl ClientState {
                 }
                 Backend::Producer(producer)
             }
-            ClientKind::Consumer => Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka)?),
+            ClientKind::Consumer => {
+                Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka)?)
+            }
             ClientKind::GroupConsumer => {
                 let consumer = KafkaConsumer::new(config.clone()).map_err(from_kafka)?;
                 consumer.set_rebalance_callback(callbacks.is_set(CallbackKind::Rebalance));
@@ -155,7 +158,9 @@ impl ClientState {
 
     /// The effective topic configuration for `newTopic()`.
     pub fn topic_config(&self, given: Option<&TopicConfig>) -> TopicConfig {
-        given.cloned().unwrap_or_else(|| self.config.topic_config().clone())
+        given
+            .cloned()
+            .unwrap_or_else(|| self.config.topic_config().clone())
     }
 
     /// The role-independent core client (metadata, watermarks …).
@@ -199,4 +204,3 @@ impl ClientState {
         }
     }
 }
-

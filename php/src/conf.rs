@@ -15,7 +15,10 @@ fn config_exception(err: ConfigError) -> PhpException {
     rdkafka_exception(err.to_string(), i64::from(err.code()))
 }
 
-fn dump_array(dump: IndexMap<String, String>, extra: impl Iterator<Item = &'static str>) -> PhpResult<ZBox<ZendHashTable>> {
+fn dump_array(
+    dump: IndexMap<String, String>,
+    extra: impl Iterator<Item = &'static str>,
+) -> PhpResult<ZBox<ZendHashTable>> {
     let mut array = ZendHashTable::with_capacity(dump.len() as u32);
     for (name, value) in dump {
         array.insert(name.as_str(), value)?;
@@ -57,7 +60,8 @@ impl Conf {
     }
 
     pub fn set_default_topic_conf(&mut self, topic_conf: &TopicConf) {
-        self.config.set_default_topic_config(topic_conf.config.clone());
+        self.config
+            .set_default_topic_config(topic_conf.config.clone());
     }
 
     pub fn set_error_cb(&mut self, callback: PhpCallable) {
@@ -89,7 +93,8 @@ impl Conf {
     }
 
     pub fn set_oauthbearer_token_refresh_cb(&mut self, callback: PhpCallable) {
-        self.callbacks.set(CallbackKind::OauthbearerTokenRefresh, callback);
+        self.callbacks
+            .set(CallbackKind::OauthbearerTokenRefresh, callback);
     }
 }
 

@@ -29,8 +29,14 @@ const FIXED: &[(&str, i64)] = &[
     ("RD_KAFKA_PURGE_F_NON_BLOCKING", 4),
     ("RD_KAFKA_VERSION", LIBRDKAFKA_VERSION),
     ("RD_KAFKA_BUILD_VERSION", LIBRDKAFKA_VERSION),
-    ("RD_KAFKA_CONF_UNKNOWN", kafkars::config::CONF_UNKNOWN as i64),
-    ("RD_KAFKA_CONF_INVALID", kafkars::config::CONF_INVALID as i64),
+    (
+        "RD_KAFKA_CONF_UNKNOWN",
+        kafkars::config::CONF_UNKNOWN as i64,
+    ),
+    (
+        "RD_KAFKA_CONF_INVALID",
+        kafkars::config::CONF_INVALID as i64,
+    ),
     ("RD_KAFKA_CONF_OK", 0),
     ("RD_KAFKA_MSG_PARTITIONER_RANDOM", 2),
     ("RD_KAFKA_MSG_PARTITIONER_CONSISTENT", 3),

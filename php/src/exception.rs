@@ -9,8 +9,8 @@ use std::panic::AssertUnwindSafe;
 
 use ext_php_rs::args::Arg;
 use ext_php_rs::boxed::ZBox;
-use ext_php_rs::convert::IntoZval;
 use ext_php_rs::builders::{ClassBuilder, FunctionBuilder};
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::flags::{DataType, MethodFlags, PropertyFlags};
 use ext_php_rs::types::{ZendObject, Zval};
@@ -45,8 +45,19 @@ pub fn invalid_argument(message: impl Into<String>) -> PhpException {
 
 /// `RdKafka\KafkaErrorException` built like php-rdkafka's `create_kafka_error`:
 /// message `"<text> (RD_KAFKA_RESP_ERR_<name>)"`.
-pub fn kafka_error(code: i32, fatal: bool, retriable: bool, txn_requires_abort: bool) -> PhpException {
-    kafka_error_with_text(code, &errors::err2str(code), fatal, retriable, txn_requires_abort)
+pub fn kafka_error(
+    code: i32,
+    fatal: bool,
+    retriable: bool,
+    txn_requires_abort: bool,
+) -> PhpException {
+    kafka_error_with_text(
+        code,
+        &errors::err2str(code),
+        fatal,
+        retriable,
+        txn_requires_abort,
+    )
 }
 
 /// `RdKafka\KafkaErrorException` with a specific error string
@@ -59,7 +70,14 @@ pub fn kafka_error_with_text(
     txn_requires_abort: bool,
 ) -> PhpException {
     let message = format!("{text} (RD_KAFKA_RESP_ERR_{})", errors::err2name(code));
-    match new_kafka_error_object(&message, i64::from(code), text, fatal, retriable, txn_requires_abort) {
+    match new_kafka_error_object(
+        &message,
+        i64::from(code),
+        text,
+        fatal,
+        retriable,
+        txn_requires_abort,
+    ) {
         Some(obj) => match obj.into_zval(false) {
             Ok(zv) => PhpException::new(message, code, KAFKA_ERROR_CE.get()).with_object(zv),
             Err(_) => rdkafka_exception(message, i64::from(code)),
@@ -84,7 +102,9 @@ fn new_kafka_error_object(
             && obj.set_property("error_string", error_string).is_ok()
             && obj.set_property("isFatal", fatal).is_ok()
             && obj.set_property("isRetriable", retriable).is_ok()
-            && obj.set_property("transactionRequiresAbort", txn_requires_abort).is_ok()
+            && obj
+                .set_property("transactionRequiresAbort", txn_requires_abort)
+                .is_ok()
     });
     ok.then_some(obj)
 }
@@ -111,12 +131,23 @@ extern "C" fn kafka_error_construct(ex: &mut ExecuteData, _retval: &mut Zval) {
         if parsed.is_err() {
             return;
         }
-        let text = |a: &mut Arg| a.zval().and_then(|z| crate::weak_typing::scalar_to_string(z)).unwrap_or_default();
+        let text = |a: &mut Arg| {
+            a.zval()
+                .and_then(|z| crate::weak_typing::scalar_to_string(z))
+                .unwrap_or_default()
+        };
         let flag = |a: &mut Arg| a.zval().is_some_and(|z| z.coerce_to_bool());
         let message = text(&mut message);
-        let code = code.zval().and_then(|z| crate::weak_typing::scalar_to_long(z)).unwrap_or(0);
+        let code = code
+            .zval()
+            .and_then(|z| crate::weak_typing::scalar_to_long(z))
+            .unwrap_or(0);
         let error_string = text(&mut error_string);
-        let (fatal, retriable, abort) = (flag(&mut is_fatal), flag(&mut is_retriable), flag(&mut txn_abort));
+        let (fatal, retriable, abort) = (
+            flag(&mut is_fatal),
+            flag(&mut is_retriable),
+            flag(&mut txn_abort),
+        );
         with_scope(KAFKA_ERROR_CE.get(), || {
             let _ = this.set_property("message", message);
             let _ = this.set_property("code", code);
@@ -138,7 +169,9 @@ fn read_private(ex: &mut ExecuteData, retval: &mut Zval, name: &str) {
 }
 
 extern "C" fn kafka_error_get_error_string(ex: &mut ExecuteData, retval: &mut Zval) {
-    run_handler(AssertUnwindSafe(|| read_private(ex, retval, "error_string")));
+    run_handler(AssertUnwindSafe(|| {
+        read_private(ex, retval, "error_string")
+    }));
 }
 extern "C" fn kafka_error_is_fatal(ex: &mut ExecuteData, retval: &mut Zval) {
     run_handler(AssertUnwindSafe(|| read_private(ex, retval, "isFatal")));
@@ -147,7 +180,9 @@ extern "C" fn kafka_error_is_retriable(ex: &mut ExecuteData, retval: &mut Zval) 
     run_handler(AssertUnwindSafe(|| read_private(ex, retval, "isRetriable")));
 }
 extern "C" fn kafka_error_txn_requires_abort(ex: &mut ExecuteData, retval: &mut Zval) {
-    run_handler(AssertUnwindSafe(|| read_private(ex, retval, "transactionRequiresAbort")));
+    run_handler(AssertUnwindSafe(|| {
+        read_private(ex, retval, "transactionRequiresAbort")
+    }));
 }
 
 fn exception_ce_info() -> &'static ClassEntry {
@@ -162,7 +197,10 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .register()?;
 
     let getter = |name: &str, handler, ty: DataType| {
-        (FunctionBuilder::new(name.to_owned(), handler).returns(ty, false, false), MethodFlags::Public)
+        (
+            FunctionBuilder::new(name.to_owned(), handler).returns(ty, false, false),
+            MethodFlags::Public,
+        )
     };
     let constructor = FunctionBuilder::new("__construct", kafka_error_construct)
         .arg(Arg::new("message", DataType::String))
@@ -175,19 +213,40 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .extends((exception_ce_info, "\\RdKafka\\Exception"))
         .method(constructor, MethodFlags::Public);
     for (method, flags) in [
-        getter("getErrorString", kafka_error_get_error_string, DataType::String),
+        getter(
+            "getErrorString",
+            kafka_error_get_error_string,
+            DataType::String,
+        ),
         getter("isFatal", kafka_error_is_fatal, DataType::Bool),
         getter("isRetriable", kafka_error_is_retriable, DataType::Bool),
-        getter("transactionRequiresAbort", kafka_error_txn_requires_abort, DataType::Bool),
+        getter(
+            "transactionRequiresAbort",
+            kafka_error_txn_requires_abort,
+            DataType::Bool,
+        ),
     ] {
         builder = builder.method(method, flags);
     }
     builder
         .registration(|ce, _| {
             let private = PropertyFlags::Private;
-            let _ = declare_typed_property(ce, "error_string", may_be::STRING, PropDefault::Uninit, private);
-            let _ = declare_typed_property(ce, "isFatal", may_be::BOOL, PropDefault::Uninit, private);
-            let _ = declare_typed_property(ce, "isRetriable", may_be::BOOL, PropDefault::Uninit, private);
+            let _ = declare_typed_property(
+                ce,
+                "error_string",
+                may_be::STRING,
+                PropDefault::Uninit,
+                private,
+            );
+            let _ =
+                declare_typed_property(ce, "isFatal", may_be::BOOL, PropDefault::Uninit, private);
+            let _ = declare_typed_property(
+                ce,
+                "isRetriable",
+                may_be::BOOL,
+                PropDefault::Uninit,
+                private,
+            );
             let _ = declare_typed_property(
                 ce,
                 "transactionRequiresAbort",
@@ -208,5 +267,11 @@ pub fn from_kafka(err: kafkars::KafkaError) -> PhpException {
 
 /// `RdKafka\KafkaErrorException` for a core error (transactions API).
 pub fn kafka_error_from(err: &kafkars::KafkaError) -> PhpException {
-    kafka_error_with_text(err.code.0, &err.message, err.fatal, err.retriable, err.txn_requires_abort)
+    kafka_error_with_text(
+        err.code.0,
+        &err.message,
+        err.fatal,
+        err.retriable,
+        err.txn_requires_abort,
+    )
 }

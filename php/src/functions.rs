@@ -1,8 +1,8 @@
 //! The global `rd_kafka_*` functions.
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::ZendHashTable;
-use ext_php_rs::boxed::ZBox;
 use kafkars::error::err_descs;
 
 use crate::constants::OFFSET_TAIL_BASE;

@@ -5,20 +5,20 @@
 //! by `rdkafka_impl!` and forwarded to [`ClientOps`]. The abstract base keeps
 //! them for reflection only: it cannot be instantiated.
 
-use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable};
 
 use crate::callbacks::Callbacks;
 use crate::client::{ClientKind, ClientState};
 use crate::conf::{Conf, TopicConf};
-use crate::ops;
 use crate::exception::{self, rdkafka_exception};
 use crate::metadata::Metadata;
-use crate::topic::{ConsumerTopic, ProducerTopic, TopicRet};
+use crate::ops;
 use crate::queue::Queue;
 use crate::returns::{IntRef, PhpArray};
+use crate::topic::{ConsumerTopic, ProducerTopic, TopicRet};
 use crate::topic_partition;
 use crate::weak_typing::{PhpBool, PhpBytes, PhpInt};
 
@@ -96,7 +96,7 @@ macro_rules! rdkafka_impl {
             pub fn set_logger(&self, logger: PhpInt) -> PhpResult<()> {
                 self.state()?;
                 match logger.0 {
-                    100 | 101 | 102 => Ok(()),
+                    100..=102 => Ok(()),
                     _ => Err(rdkafka_exception("Invalid logger", 0)),
                 }
             }
@@ -204,7 +204,11 @@ impl ClientOps for RdKafka {
 }
 
 impl RdKafka {
-    fn make_topic(_: &mut ZendClassObject<Self>, _: String, _: kafkars::TopicConfig) -> PhpResult<TopicRet> {
+    fn make_topic(
+        _: &mut ZendClassObject<Self>,
+        _: String,
+        _: kafkars::TopicConfig,
+    ) -> PhpResult<TopicRet> {
         Err(uninitialized())
     }
 }
@@ -247,7 +251,12 @@ impl Producer {
     /// and a clear `_NOT_IMPLEMENTED` with it (the core has no transactions).
     fn transactions_unsupported(&self) -> PhpResult<()> {
         self.state.check_process()?;
-        let err = if self.state.config().get("transactional.id").is_none_or(|id| id.is_empty()) {
+        let err = if self
+            .state
+            .config()
+            .get("transactional.id")
+            .is_none_or(|id| id.is_empty())
+        {
             kafkars::KafkaError::with_message(
                 kafkars::ErrorCode::NOT_CONFIGURED,
                 "The Transactional API requires transactional.id to be configured",

@@ -1,17 +1,17 @@
 //! `RdKafka\KafkaConsumer`: the high-level (group) consumer.
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::FromZval;
 use ext_php_rs::flags::DataType;
-use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
 use crate::client::{ClientKind, ClientState};
 use crate::conf::{Conf, TopicConf};
-use crate::ops;
 use crate::exception::rdkafka_exception;
 use crate::kafka::ClientOps;
 use crate::metadata::Metadata;
+use crate::ops;
 use crate::returns::{IntRef, MessageRet, PhpArray};
 use crate::topic::{AnyTopic, KafkaConsumerTopic};
 use crate::topic_partition::{self, TopicPartition};
@@ -31,7 +31,8 @@ impl<'a> FromZval<'a> for CommitArg<'a> {
             return Some(CommitArg::Offsets(array));
         }
         let obj = zval.object()?;
-        obj.instance_of(crate::message::message_ce()).then_some(CommitArg::Message(zval))
+        obj.instance_of(crate::message::message_ce())
+            .then_some(CommitArg::Message(zval))
     }
 }
 
@@ -46,16 +47,23 @@ pub enum CommitWhat {
 fn commit_what(arg: Option<CommitArg<'_>>) -> PhpResult<CommitWhat> {
     match arg {
         None => Ok(CommitWhat::Current),
-        Some(CommitArg::Offsets(array)) => Ok(CommitWhat::Offsets(topic_partition::list_from_array(array)?)),
+        Some(CommitArg::Offsets(array)) => Ok(CommitWhat::Offsets(
+            topic_partition::list_from_array(array)?,
+        )),
         Some(CommitArg::Message(zval)) => {
-            let obj = zval.object().ok_or_else(|| rdkafka_exception("Invalid message", 0))?;
+            let obj = zval
+                .object()
+                .ok_or_else(|| rdkafka_exception("Invalid message", 0))?;
             let err = obj.get_property::<i64>("err").unwrap_or(0);
             if err != 0 {
-                return Err(rdkafka_exception("Invalid argument: Specified Message has an error", -186));
+                return Err(rdkafka_exception(
+                    "Invalid argument: Specified Message has an error",
+                    -186,
+                ));
             }
-            let topic = obj
-                .get_property::<String>("topic_name")
-                .map_err(|_| rdkafka_exception("Invalid argument: Specified Message has no topic", -186))?;
+            let topic = obj.get_property::<String>("topic_name").map_err(|_| {
+                rdkafka_exception("Invalid argument: Specified Message has no topic", -186)
+            })?;
             let partition = obj.get_property::<i64>("partition").unwrap_or(0) as i32;
             let offset = obj.get_property::<i64>("offset").unwrap_or(0);
             Ok(CommitWhat::Offsets(vec![TopicPartition {
@@ -87,12 +95,18 @@ impl KafkaConsumer {
             return Err(rdkafka_exception("\"group.id\" must be configured", 0));
         }
         Ok(KafkaConsumer {
-            state: ClientState::new(ClientKind::GroupConsumer, conf.config.clone(), conf.callbacks.clone())?,
+            state: ClientState::new(
+                ClientKind::GroupConsumer,
+                conf.config.clone(),
+                conf.callbacks.clone(),
+            )?,
         })
     }
     pub fn assign(&self, topic_partitions: Option<PhpArray>) -> PhpResult<()> {
         self.state.check_process()?;
-        let list = topic_partitions.map(|a| topic_partition::list_from_array(a.0)).transpose()?;
+        let list = topic_partitions
+            .map(|a| topic_partition::list_from_array(a.0))
+            .transpose()?;
         ops::assign(&self.state, list)
     }
 
@@ -112,7 +126,10 @@ impl KafkaConsumer {
         self.state.check_process()?;
         topic_partition::list_to_array(ops::assignment(&self.state)?)
     }
-    pub fn commit(self_: &mut ZendClassObject<Self>, message_or_offsets: Option<CommitArg>) -> PhpResult<()> {
+    pub fn commit(
+        self_: &mut ZendClassObject<Self>,
+        message_or_offsets: Option<CommitArg>,
+    ) -> PhpResult<()> {
         let what = commit_what(message_or_offsets)?;
         let this = ops::this_zval(self_);
         self_.state.check_process()?;
@@ -124,7 +141,10 @@ impl KafkaConsumer {
         self_.state.check_process()?;
         ops::close(&this, &self_.state)
     }
-    pub fn commit_async(self_: &mut ZendClassObject<Self>, message_or_offsets: Option<CommitArg>) -> PhpResult<()> {
+    pub fn commit_async(
+        self_: &mut ZendClassObject<Self>,
+        message_or_offsets: Option<CommitArg>,
+    ) -> PhpResult<()> {
         let what = commit_what(message_or_offsets)?;
         let this = ops::this_zval(self_);
         self_.state.check_process()?;
@@ -165,7 +185,12 @@ impl KafkaConsumer {
         timeout_ms: PhpInt,
     ) -> PhpResult<Metadata> {
         self.state.check_process()?;
-        ops::metadata(&self.state, all_topics.0, only_topic.as_ref().map(|t| t.0.as_str()), timeout_ms.0)
+        ops::metadata(
+            &self.state,
+            all_topics.0,
+            only_topic.as_ref().map(|t| t.0.as_str()),
+            timeout_ms.0,
+        )
     }
 
     pub fn get_controller_id(&self, timeout_ms: PhpInt) -> PhpResult<i64> {
@@ -179,16 +204,26 @@ impl KafkaConsumer {
     ) -> PhpResult<KafkaConsumerTopic> {
         let _ = topic_conf;
         self_.state.check_process()?;
-        Ok(KafkaConsumerTopic::new(ops::this_zval(self_), topic_name.to_text()))
+        Ok(KafkaConsumerTopic::new(
+            ops::this_zval(self_),
+            topic_name.to_text(),
+        ))
     }
 
-    pub fn get_committed_offsets(&self, topic_partitions: PhpArray, timeout_ms: PhpInt) -> PhpResult<ZBox<ZendHashTable>> {
+    pub fn get_committed_offsets(
+        &self,
+        topic_partitions: PhpArray,
+        timeout_ms: PhpInt,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         self.state.check_process()?;
         let list = topic_partition::list_from_array(topic_partitions.0)?;
         topic_partition::list_to_array(ops::committed(&self.state, list, timeout_ms.0)?)
     }
 
-    pub fn get_offset_positions(&self, topic_partitions: PhpArray) -> PhpResult<ZBox<ZendHashTable>> {
+    pub fn get_offset_positions(
+        &self,
+        topic_partitions: PhpArray,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         self.state.check_process()?;
         let list = topic_partition::list_from_array(topic_partitions.0)?;
         topic_partition::list_to_array(ops::positions(&self.state, list)?)
@@ -209,7 +244,11 @@ impl KafkaConsumer {
         Ok(())
     }
 
-    pub fn offsets_for_times(&self, topic_partitions: PhpArray, timeout_ms: PhpInt) -> PhpResult<ZBox<ZendHashTable>> {
+    pub fn offsets_for_times(
+        &self,
+        topic_partitions: PhpArray,
+        timeout_ms: PhpInt,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         self.state.check_process()?;
         let list = topic_partition::list_from_array(topic_partitions.0)?;
         topic_partition::list_to_array(ops::offsets_for_times(&self.state, list, timeout_ms.0)?)

@@ -39,8 +39,8 @@
 #![allow(clippy::needless_pass_by_value)]
 
 pub mod callbacks;
-pub mod client;
 pub mod class_registry;
+pub mod client;
 pub mod conf;
 pub mod constants;
 pub mod errors;
@@ -82,16 +82,27 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
     let rows = [
         ("rdkafka support", "enabled".to_owned()),
         ("version", PHP_RDKAFKA_COMPAT_VERSION.to_owned()),
-        ("implementation", "kafkars (pure Rust, no librdkafka)".to_owned()),
+        (
+            "implementation",
+            "kafkars (pure Rust, no librdkafka)".to_owned(),
+        ),
         ("kafkars version", constants::KAFKARS_VERSION.to_owned()),
-        ("librdkafka version (runtime)", constants::LIBRDKAFKA_VERSION_STR.to_owned()),
-        ("librdkafka version (build)", constants::LIBRDKAFKA_VERSION_STR.to_owned()),
+        (
+            "librdkafka version (runtime)",
+            constants::LIBRDKAFKA_VERSION_STR.to_owned(),
+        ),
+        (
+            "librdkafka version (build)",
+            constants::LIBRDKAFKA_VERSION_STR.to_owned(),
+        ),
     ];
     // SAFETY: called by the engine during phpinfo(); the C strings outlive each call.
     unsafe {
         ext_php_rs::ffi::php_info_print_table_start();
         for (name, value) in rows {
-            let (Ok(name), Ok(value)) = (CString::new(name), CString::new(value)) else { continue };
+            let (Ok(name), Ok(value)) = (CString::new(name), CString::new(value)) else {
+                continue;
+            };
             ext_php_rs::ffi::php_info_print_table_row(2, name.as_ptr(), value.as_ptr());
         }
         ext_php_rs::ffi::php_info_print_table_end();

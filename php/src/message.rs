@@ -58,7 +58,11 @@ enum Prop {
 
 const PROPS: [(&str, u32, PropDefault); 10] = [
     ("err", may_be::LONG, PropDefault::Uninit),
-    ("topic_name", may_be::STRING | may_be::NULL, PropDefault::Null),
+    (
+        "topic_name",
+        may_be::STRING | may_be::NULL,
+        PropDefault::Null,
+    ),
     ("timestamp", may_be::LONG | may_be::NULL, PropDefault::Null),
     ("partition", may_be::LONG, PropDefault::Uninit),
     ("payload", may_be::STRING | may_be::NULL, PropDefault::Null),
@@ -88,7 +92,10 @@ fn put(obj: &mut ZendObject, prop: Prop, value: Zval) {
     // the slot holds its default (undef or null: nothing to release). The
     // value's type matches the declared type.
     unsafe {
-        let slot = std::ptr::from_mut(obj).cast::<u8>().add(offset).cast::<Zval>();
+        let slot = std::ptr::from_mut(obj)
+            .cast::<u8>()
+            .add(offset)
+            .cast::<Zval>();
         std::ptr::write(slot, value);
     }
 }
@@ -107,7 +114,11 @@ pub fn new_message(fields: &MessageFields<'_>) -> ZBox<ZendObject> {
     if let Some(topic) = fields.topic_name {
         put(&mut obj, Prop::TopicName, bytes_zval(topic.as_bytes()));
     }
-    put(&mut obj, Prop::Partition, long_zval(i64::from(fields.partition)));
+    put(
+        &mut obj,
+        Prop::Partition,
+        long_zval(i64::from(fields.partition)),
+    );
     if let Some(payload) = fields.payload {
         if let Some(ts) = fields.timestamp {
             put(&mut obj, Prop::Timestamp, long_zval(ts));
@@ -147,7 +158,8 @@ extern "C" fn message_errstr(ex: &mut ExecuteData, retval: &mut Zval) {
 
 /// Registers `RdKafka\Message`. MINIT only.
 pub fn register() -> ext_php_rs::error::Result<()> {
-    let errstr = FunctionBuilder::new("errstr", message_errstr).returns(DataType::String, false, true);
+    let errstr =
+        FunctionBuilder::new("errstr", message_errstr).returns(DataType::String, false, true);
     ClassBuilder::new("RdKafka\\Message")
         .method(errstr, MethodFlags::Public)
         .registration(|ce, _| {

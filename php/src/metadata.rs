@@ -85,7 +85,9 @@ pub struct Broker {
 impl Broker {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        Broker { data: BrokerData::default() }
+        Broker {
+            data: BrokerData::default(),
+        }
     }
 
     pub fn get_id(&self) -> i64 {
@@ -111,7 +113,9 @@ pub struct Topic {
 impl Topic {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        Topic { data: TopicData::default() }
+        Topic {
+            data: TopicData::default(),
+        }
     }
 
     pub fn get_topic(&self) -> String {
@@ -123,7 +127,12 @@ impl Topic {
     }
 
     pub fn get_partitions(&self) -> PhpResult<Collection> {
-        Collection::of(self.data.partitions.iter().map(|p| Partition { data: p.clone() }))
+        Collection::of(
+            self.data
+                .partitions
+                .iter()
+                .map(|p| Partition { data: p.clone() }),
+        )
     }
 }
 
@@ -137,7 +146,9 @@ pub struct Partition {
 impl Partition {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        Partition { data: PartitionData::default() }
+        Partition {
+            data: PartitionData::default(),
+        }
     }
 
     pub fn get_id(&self) -> i64 {
@@ -184,7 +195,10 @@ impl Collection {
 impl Collection {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        Collection { items: Vec::new(), position: 0 }
+        Collection {
+            items: Vec::new(),
+            position: 0,
+        }
     }
 
     pub fn count(&self) -> i64 {

@@ -6,15 +6,15 @@
 
 use std::time::{Duration, Instant};
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::class::RegisteredClass;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::ZendStr;
-use kafkars::error::ErrorCode;
-use kafkars::KafkaError;
-use kafkars::event::Event;
-use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
+use kafkars::error::ErrorCode;
+use kafkars::event::Event;
+use kafkars::KafkaError;
 use kafkars::TopicConfig;
 
 use crate::callbacks::{invoke, CallbackKind};
@@ -49,7 +49,12 @@ pub fn add_brokers(state: &ClientState, list: &str) -> i64 {
     state.client().add_brokers(list) as i64
 }
 
-pub fn metadata(state: &ClientState, all_topics: bool, only_topic: Option<&str>, timeout_ms: i64) -> PhpResult<Metadata> {
+pub fn metadata(
+    state: &ClientState,
+    all_topics: bool,
+    only_topic: Option<&str>,
+    timeout_ms: i64,
+) -> PhpResult<Metadata> {
     let md = state
         .client()
         .metadata(all_topics, only_topic, ms(timeout_ms))
@@ -64,7 +69,11 @@ fn metadata_data(md: kafkars::cluster::Metadata) -> MetadataData {
         brokers: md
             .brokers
             .into_iter()
-            .map(|b| BrokerData { id: b.id, host: b.host, port: b.port })
+            .map(|b| BrokerData {
+                id: b.id,
+                host: b.host,
+                port: b.port,
+            })
             .collect(),
         topics: md
             .topics
@@ -114,7 +123,9 @@ fn take_events(state: &ClientState, max: usize, timeout: Duration) -> usize {
 fn serve_pending(this: &Zval, state: &ClientState) -> PhpResult<usize> {
     let mut served = 0;
     loop {
-        let Some(event) = state.pending.borrow_mut().pop_front() else { return Ok(served) };
+        let Some(event) = state.pending.borrow_mut().pop_front() else {
+            return Ok(served);
+        };
         served += 1;
         dispatch(this, state, event)?;
     }
@@ -157,14 +168,23 @@ pub fn purge(state: &ClientState, flags: i64) -> i64 {
     }
 }
 
-pub fn watermarks(state: &ClientState, topic: &str, partition: i64, timeout_ms: i64) -> PhpResult<(i64, i64)> {
+pub fn watermarks(
+    state: &ClientState,
+    topic: &str,
+    partition: i64,
+    timeout_ms: i64,
+) -> PhpResult<(i64, i64)> {
     state
         .client()
         .query_watermark_offsets(topic, partition as i32, ms(timeout_ms))
         .map_err(from_kafka)
 }
 
-pub fn offsets_for_times(state: &ClientState, list: Vec<TopicPartition>, timeout_ms: i64) -> PhpResult<Vec<TopicPartition>> {
+pub fn offsets_for_times(
+    state: &ClientState,
+    list: Vec<TopicPartition>,
+    timeout_ms: i64,
+) -> PhpResult<Vec<TopicPartition>> {
     let core: Vec<_> = list.iter().map(TopicPartition::to_core).collect();
     let out = state
         .client()
@@ -173,10 +193,18 @@ pub fn offsets_for_times(state: &ClientState, list: Vec<TopicPartition>, timeout
     Ok(out.into_iter().map(TopicPartition::from_core).collect())
 }
 
-pub fn pause_resume(state: &ClientState, list: Vec<TopicPartition>, pause: bool) -> PhpResult<Vec<TopicPartition>> {
+pub fn pause_resume(
+    state: &ClientState,
+    list: Vec<TopicPartition>,
+    pause: bool,
+) -> PhpResult<Vec<TopicPartition>> {
     let core: Vec<_> = list.iter().map(TopicPartition::to_core).collect();
     let out = if let Ok(c) = state.group_consumer() {
-        if pause { c.pause(&core) } else { c.resume(&core) }
+        if pause {
+            c.pause(&core)
+        } else {
+            c.resume(&core)
+        }
     } else if let Ok(c) = state.consumer() {
         c.set_paused(&core, pause)
     } else {
@@ -251,12 +279,19 @@ pub fn consume_start(
 }
 
 pub fn consume_stop(state: &ClientState, topic: &str, partition: i32) -> PhpResult<()> {
-    state.consumer()?.consume_stop(topic, partition).map_err(from_kafka)
+    state
+        .consumer()?
+        .consume_stop(topic, partition)
+        .map_err(from_kafka)
 }
 
 /// A consumed message as an `RdKafka\Message` object.
 pub fn message_object(m: &kafkars::consumer::Message) -> MessageRet {
-    let headers = m.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+    let headers = m
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_deref()))
+        .collect();
     MessageRet(new_message(&MessageFields {
         err: m.err.0,
         topic_name: Some(&m.topic),
@@ -293,9 +328,12 @@ pub fn consume_batch(
     batch_size: usize,
 ) -> PhpResult<ZBox<ZendHashTable>> {
     let _ = owner;
-    let messages = state
-        .consumer()?
-        .consume_batch(topic, partition, ms(timeout_ms), batch_size.min(1_000_000));
+    let messages = state.consumer()?.consume_batch(
+        topic,
+        partition,
+        ms(timeout_ms),
+        batch_size.min(1_000_000),
+    );
     let mut array = ZendHashTable::with_capacity(messages.len() as u32);
     for m in &messages {
         array.push(message_object(m))?;
@@ -319,7 +357,9 @@ pub fn consume_callback(
     let mut count = 0;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Some(m) = consumer.consume(topic, partition, left) else { break };
+        let Some(m) = consumer.consume(topic, partition, left) else {
+            break;
+        };
         count += 1;
         let message = message_object(&m).into_zval(false)?;
         invoke(callback, vec![&message])?;
@@ -330,12 +370,25 @@ pub fn consume_callback(
     Ok(count)
 }
 
-pub fn consume_queue(owner: &Zval, state: &ClientState, queue: u64, timeout_ms: i64) -> PhpResult<Option<MessageRet>> {
+pub fn consume_queue(
+    owner: &Zval,
+    state: &ClientState,
+    queue: u64,
+    timeout_ms: i64,
+) -> PhpResult<Option<MessageRet>> {
     let _ = (owner, queue);
-    Ok(state.consumer()?.consume_any(ms(timeout_ms)).map(|m| message_object(&m)))
+    Ok(state
+        .consumer()?
+        .consume_any(ms(timeout_ms))
+        .map(|m| message_object(&m)))
 }
 
-pub fn offset_store(state: &ClientState, topic: &str, partition: i32, offset: i64) -> PhpResult<()> {
+pub fn offset_store(
+    state: &ClientState,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> PhpResult<()> {
     if let Ok(c) = state.group_consumer() {
         let tp = kafkars::TopicPartition {
             topic: topic.to_owned(),
@@ -346,7 +399,10 @@ pub fn offset_store(state: &ClientState, topic: &str, partition: i32, offset: i6
         };
         return c.store_offsets(&[tp]).map_err(from_kafka);
     }
-    state.consumer()?.offset_store(topic, partition, offset).map_err(from_kafka)
+    state
+        .consumer()?
+        .offset_store(topic, partition, offset)
+        .map_err(from_kafka)
 }
 
 fn core_list(list: &[TopicPartition]) -> Vec<kafkars::TopicPartition> {
@@ -359,13 +415,24 @@ fn binding_list(list: Vec<kafkars::TopicPartition>) -> Vec<TopicPartition> {
 
 pub fn assign(state: &ClientState, list: Option<Vec<TopicPartition>>) -> PhpResult<()> {
     let core = list.as_deref().map(core_list);
-    state.group_consumer()?.assign(core.as_deref()).map_err(from_kafka)
+    state
+        .group_consumer()?
+        .assign(core.as_deref())
+        .map_err(from_kafka)
 }
 
-pub fn incremental_assign(state: &ClientState, list: Vec<TopicPartition>, add: bool) -> PhpResult<()> {
+pub fn incremental_assign(
+    state: &ClientState,
+    list: Vec<TopicPartition>,
+    add: bool,
+) -> PhpResult<()> {
     let c = state.group_consumer()?;
     let core = core_list(&list);
-    let result = if add { c.incremental_assign(&core) } else { c.incremental_unassign(&core) };
+    let result = if add {
+        c.incremental_assign(&core)
+    } else {
+        c.incremental_unassign(&core)
+    };
     result.map_err(from_kafka)
 }
 
@@ -404,7 +471,9 @@ pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpRe
         if let Some(m) = state.stashed.borrow_mut().take() {
             return Ok(message_object(&m));
         }
-        let slice = deadline.saturating_duration_since(Instant::now()).min(CONSUME_SLICE);
+        let slice = deadline
+            .saturating_duration_since(Instant::now())
+            .min(CONSUME_SLICE);
         let taken = c.consume_with(slice, |event| {
             state.pending.borrow_mut().push_back(event);
             Ok::<(), ()>(())
@@ -414,7 +483,10 @@ pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpRe
             Ok(Some(m)) => *state.stashed.borrow_mut() = Some(m),
             _ => {}
         }
-        if Instant::now() >= deadline && state.pending.borrow().is_empty() && state.stashed.borrow().is_none() {
+        if Instant::now() >= deadline
+            && state.pending.borrow().is_empty()
+            && state.stashed.borrow().is_none()
+        {
             return Ok(timed_out_message());
         }
     }
@@ -423,11 +495,17 @@ pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpRe
 /// php-rdkafka's message for a `consume()` timeout: `err` `_TIMED_OUT`, the
 /// rest zero/null.
 fn timed_out_message() -> MessageRet {
-    MessageRet(new_message(&MessageFields { err: ErrorCode::TIMED_OUT.0, ..MessageFields::default() }))
+    MessageRet(new_message(&MessageFields {
+        err: ErrorCode::TIMED_OUT.0,
+        ..MessageFields::default()
+    }))
 }
 
 pub fn subscribe(state: &ClientState, topics: Vec<String>) -> PhpResult<()> {
-    state.group_consumer()?.subscribe(&topics).map_err(from_kafka)
+    state
+        .group_consumer()?
+        .subscribe(&topics)
+        .map_err(from_kafka)
 }
 
 pub fn subscription(state: &ClientState) -> PhpResult<Vec<String>> {
@@ -438,7 +516,11 @@ pub fn unsubscribe(state: &ClientState) -> PhpResult<()> {
     state.group_consumer()?.unsubscribe().map_err(from_kafka)
 }
 
-pub fn committed(state: &ClientState, list: Vec<TopicPartition>, timeout_ms: i64) -> PhpResult<Vec<TopicPartition>> {
+pub fn committed(
+    state: &ClientState,
+    list: Vec<TopicPartition>,
+    timeout_ms: i64,
+) -> PhpResult<Vec<TopicPartition>> {
     state
         .group_consumer()?
         .committed(&core_list(&list), ms(timeout_ms))
@@ -447,7 +529,9 @@ pub fn committed(state: &ClientState, list: Vec<TopicPartition>, timeout_ms: i64
 }
 
 pub fn positions(state: &ClientState, list: Vec<TopicPartition>) -> PhpResult<Vec<TopicPartition>> {
-    Ok(binding_list(state.group_consumer()?.position(&core_list(&list))))
+    Ok(binding_list(
+        state.group_consumer()?.position(&core_list(&list)),
+    ))
 }
 
 /// Runs the PHP callback for one event (or just releases its resources).
@@ -455,7 +539,11 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
     match event {
         Event::Delivery(report) => {
             let opaque = state.opaques.borrow_mut().take(report.opaque);
-            let Some(cb) = state.callbacks.get(CallbackKind::DrMsg).map(Zval::shallow_clone) else {
+            let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::DrMsg)
+                .map(Zval::shallow_clone)
+            else {
                 return Ok(());
             };
             let headers = report
@@ -478,23 +566,43 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
             invoke(&cb, vec![this, &message])?;
         }
         Event::Error { code, reason, .. } => {
-            if let Some(cb) = state.callbacks.get(CallbackKind::Error).map(Zval::shallow_clone) {
+            if let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::Error)
+                .map(Zval::shallow_clone)
+            {
                 invoke(&cb, vec![this, &i64::from(code.0), &reason])?;
             }
         }
-        Event::Log { level, facility, message } => {
-            if let Some(cb) = state.callbacks.get(CallbackKind::Log).map(Zval::shallow_clone) {
+        Event::Log {
+            level,
+            facility,
+            message,
+        } => {
+            if let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::Log)
+                .map(Zval::shallow_clone)
+            {
                 invoke(&cb, vec![this, &i64::from(level), &facility, &message])?;
             }
         }
         Event::Stats(json) => {
-            if let Some(cb) = state.callbacks.get(CallbackKind::Stats).map(Zval::shallow_clone) {
+            if let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::Stats)
+                .map(Zval::shallow_clone)
+            {
                 let len = json.len() as i64;
                 invoke(&cb, vec![this, &json, &len])?;
             }
         }
         Event::Rebalance { kind, partitions } => {
-            let Some(cb) = state.callbacks.get(CallbackKind::Rebalance).map(Zval::shallow_clone) else {
+            let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::Rebalance)
+                .map(Zval::shallow_clone)
+            else {
                 return Ok(());
             };
             let list = list_to_array(binding_list(partitions))?;
@@ -503,7 +611,11 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
             invoke(&cb, vec![this, &i64::from(kind.0), &array])?;
         }
         Event::OffsetCommit { err, partitions } => {
-            let Some(cb) = state.callbacks.get(CallbackKind::OffsetCommit).map(Zval::shallow_clone) else {
+            let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::OffsetCommit)
+                .map(Zval::shallow_clone)
+            else {
                 return Ok(());
             };
             let list = list_to_array(binding_list(partitions))?;

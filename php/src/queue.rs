@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, Zval};
 
-use crate::ops;
 use crate::exception::rdkafka_exception;
 use crate::kafka::{ClientOps, Consumer};
+use crate::ops;
 use crate::returns::MessageRet;
 use crate::weak_typing::PhpInt;
 
@@ -23,7 +23,10 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(owner: Zval) -> Self {
-        Queue { owner, id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed) }
+        Queue {
+            owner,
+            id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed),
+        }
     }
 
     /// Identifies the queue to the consumer.
@@ -36,7 +39,10 @@ impl Queue {
 impl Queue {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        Queue { owner: Zval::null(), id: 0 }
+        Queue {
+            owner: Zval::null(),
+            id: 0,
+        }
     }
 
     pub fn consume(&self, timeout_ms: PhpInt) -> PhpResult<Option<MessageRet>> {

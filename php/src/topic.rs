@@ -4,23 +4,23 @@
 
 use std::panic::AssertUnwindSafe;
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::builders::{ClassBuilder, FunctionBuilder};
 use ext_php_rs::convert::{FromZval, IntoZval};
 use ext_php_rs::flags::{ClassFlags, DataType, MethodFlags};
-use ext_php_rs::zend::{run_handler, ClassEntry, ExecuteData};
-use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
+use ext_php_rs::zend::{run_handler, ClassEntry, ExecuteData};
 use kafkars::TopicConfig;
 
 use crate::callbacks::PhpCallable;
 use crate::class_registry::ClassSlot;
 use crate::client::ClientState;
 use crate::constants::{MSG_F_BLOCK, PARTITION_UA};
-use crate::ops;
 use crate::exception::{invalid_argument, rdkafka_exception};
 use crate::kafka::{ClientOps, Consumer, Producer};
 use crate::kafka_consumer::KafkaConsumer;
+use crate::ops;
 use crate::queue::Queue;
 use crate::returns::{MessageRet, PhpArray};
 use crate::weak_typing::{PhpBytes, PhpInt};
@@ -43,7 +43,8 @@ extern "C" fn topic_get_name(_ex: &mut ExecuteData, _retval: &mut Zval) {
 
 /// Registers `abstract class RdKafka\Topic`. MINIT only.
 pub fn register_topic_class() -> ext_php_rs::error::Result<()> {
-    let get_name = FunctionBuilder::new("getName", topic_get_name).returns(DataType::String, false, false);
+    let get_name =
+        FunctionBuilder::new("getName", topic_get_name).returns(DataType::String, false, false);
     ClassBuilder::new("RdKafka\\Topic")
         .flags(ClassFlags::Abstract)
         .method(get_name, MethodFlags::Public)
@@ -93,19 +94,25 @@ impl IntoZval for TopicRet {
 
 fn check_partition(partition: i64) -> PhpResult<i32> {
     if partition != PARTITION_UA && !(0..=0x7FFF_FFFF).contains(&partition) {
-        return Err(invalid_argument(format!("Out of range value '{partition}' for $partition")));
+        return Err(invalid_argument(format!(
+            "Out of range value '{partition}' for $partition"
+        )));
     }
     Ok(partition as i32)
 }
 
 fn check_msgflags(msgflags: i64) -> PhpResult<()> {
     if msgflags != 0 && msgflags != MSG_F_BLOCK {
-        return Err(invalid_argument(format!("Invalid value '{msgflags}' for $msgflags")));
+        return Err(invalid_argument(format!(
+            "Invalid value '{msgflags}' for $msgflags"
+        )));
     }
     Ok(())
 }
 
-fn owner_state<T: ClientOps + ext_php_rs::class::RegisteredClass>(owner: &Zval) -> PhpResult<&ClientState> {
+fn owner_state<T: ClientOps + ext_php_rs::class::RegisteredClass>(
+    owner: &Zval,
+) -> PhpResult<&ClientState> {
     let obj = owner
         .object()
         .ok_or_else(|| rdkafka_exception("RdKafka\\Topic::__construct() has not been called", 0))?;
@@ -136,7 +143,11 @@ impl ProducerTopic {
 impl ProducerTopic {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        ProducerTopic { owner: Zval::null(), name: String::new(), conf: TopicConfig::new() }
+        ProducerTopic {
+            owner: Zval::null(),
+            name: String::new(),
+            conf: TopicConfig::new(),
+        }
     }
 
     pub fn get_name(&self) -> String {
@@ -204,7 +215,9 @@ fn headers_from_array(array: &ZendHashTable) -> PhpResult<Vec<(String, Option<Ve
         let value = match value.zend_str() {
             Some(s) => s.as_bytes().to_vec(),
             None => crate::weak_typing::scalar_to_string(value)
-                .ok_or_else(|| invalid_argument(format!("Header \"{name}\" value must be a string")))?
+                .ok_or_else(|| {
+                    invalid_argument(format!("Header \"{name}\" value must be a string"))
+                })?
                 .into_bytes(),
         };
         out.push((name, Some(value)));
@@ -232,17 +245,33 @@ impl ConsumerTopic {
 impl ConsumerTopic {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        ConsumerTopic { owner: Zval::null(), name: String::new(), conf: TopicConfig::new() }
+        ConsumerTopic {
+            owner: Zval::null(),
+            name: String::new(),
+            conf: TopicConfig::new(),
+        }
     }
 
     pub fn get_name(&self) -> String {
         self.name.clone()
     }
 
-    pub fn consume_queue_start(&self, partition: PhpInt, offset: PhpInt, queue: &Queue) -> PhpResult<()> {
+    pub fn consume_queue_start(
+        &self,
+        partition: PhpInt,
+        offset: PhpInt,
+        queue: &Queue,
+    ) -> PhpResult<()> {
         let partition = check_partition(partition.0)?;
         let state = owner_state::<Consumer>(&self.owner)?;
-        ops::consume_start(state, &self.name, &self.conf, partition, offset.0, Some(queue.id()))
+        ops::consume_start(
+            state,
+            &self.name,
+            &self.conf,
+            partition,
+            offset.0,
+            Some(queue.id()),
+        )
     }
 
     pub fn consume_callback(
@@ -253,7 +282,14 @@ impl ConsumerTopic {
     ) -> PhpResult<i64> {
         let partition = check_partition(partition.0)?;
         let state = owner_state::<Consumer>(&self.owner)?;
-        ops::consume_callback(&self.owner, state, &self.name, partition, timeout_ms.0, &callback.0)
+        ops::consume_callback(
+            &self.owner,
+            state,
+            &self.name,
+            partition,
+            timeout_ms.0,
+            &callback.0,
+        )
     }
 
     pub fn consume_start(&self, partition: PhpInt, offset: PhpInt) -> PhpResult<()> {
@@ -274,13 +310,28 @@ impl ConsumerTopic {
         ops::consume_partition(&self.owner, state, &self.name, partition, timeout_ms.0)
     }
 
-    pub fn consume_batch(&self, partition: PhpInt, timeout_ms: PhpInt, batch_size: PhpInt) -> PhpResult<ZBox<ZendHashTable>> {
+    pub fn consume_batch(
+        &self,
+        partition: PhpInt,
+        timeout_ms: PhpInt,
+        batch_size: PhpInt,
+    ) -> PhpResult<ZBox<ZendHashTable>> {
         if batch_size.0 <= 0 {
-            return Err(invalid_argument(format!("Out of range value '{}' for batch_size", batch_size.0)));
+            return Err(invalid_argument(format!(
+                "Out of range value '{}' for batch_size",
+                batch_size.0
+            )));
         }
         let partition = check_partition(partition.0)?;
         let state = owner_state::<Consumer>(&self.owner)?;
-        ops::consume_batch(&self.owner, state, &self.name, partition, timeout_ms.0, batch_size.0 as usize)
+        ops::consume_batch(
+            &self.owner,
+            state,
+            &self.name,
+            partition,
+            timeout_ms.0,
+            batch_size.0 as usize,
+        )
     }
 
     pub fn offset_store(&self, partition: PhpInt, offset: PhpInt) -> PhpResult<()> {
@@ -309,7 +360,10 @@ impl KafkaConsumerTopic {
 impl KafkaConsumerTopic {
     #[php(vis = "private")]
     pub fn __construct() -> Self {
-        KafkaConsumerTopic { owner: Zval::null(), name: String::new() }
+        KafkaConsumerTopic {
+            owner: Zval::null(),
+            name: String::new(),
+        }
     }
 
     pub fn get_name(&self) -> String {

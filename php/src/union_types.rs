@@ -18,13 +18,16 @@ static PATCHED: Once = Once::new();
 
 /// Widens the first parameter of `class::method` with `extra_mask`.
 fn widen_first_param(class: &str, method: &str, extra_mask: u32) {
-    let Some(ce) = ClassEntry::try_find(class) else { return };
+    let Some(ce) = ClassEntry::try_find(class) else {
+        return;
+    };
     // SAFETY: the class' function table is live for the process; the entry is
     // an internal function whose `arg_info` has at least one parameter (the
     // methods patched here all declare one). Runs once, before any request.
     unsafe {
-        let func = zend_hash_str_find_ptr_lc(&ce.function_table, method.as_ptr().cast(), method.len())
-            .cast::<zend_function>();
+        let func =
+            zend_hash_str_find_ptr_lc(&ce.function_table, method.as_ptr().cast(), method.len())
+                .cast::<zend_function>();
         if func.is_null() || (*func).type_ != 1 {
             return; // not found, or not ZEND_INTERNAL_FUNCTION
         }

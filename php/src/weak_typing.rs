@@ -125,7 +125,8 @@ fn float_to_long(d: f64) -> Option<i64> {
 /// Parses a PHP numeric string ("12", " 12", "1e3", "12.0"); leading and
 /// trailing whitespace is allowed, anything else is not numeric.
 fn numeric_string_to_long(text: &str) -> Option<i64> {
-    let trimmed = text.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
+    let trimmed =
+        text.trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'));
     if trimmed.is_empty() {
         return None;
     }
