@@ -11,6 +11,7 @@
 //! - `api/` — one module per Kafka API key; `api/mod.rs` decodes headers and dispatches.
 //! - `state` — [`BrokerState`], what every handler shares (config, node identity, topics,
 //!   clock, topic-deletion hooks).
+//! - `topic_config` — topic-level settings (`retention.ms` …) and their file.
 //! - `topics` — the topic registry: names, ids, partitions, per-partition log + notifier.
 //! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
 //! - `group/` — the consumer group coordinator.
@@ -28,6 +29,7 @@ pub mod group;
 pub mod log;
 pub mod server;
 pub mod state;
+pub mod topic_config;
 pub mod topics;
 
 /// Large wire-claimed capacities must not abort the broker; see [`alloc`].

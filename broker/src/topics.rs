@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::log::{LogConfig, LogError, PartitionLog};
+use crate::topic_config::{InvalidTopicConfig, TopicConfig};
 
 /// Errors of topic administration, mapped to Kafka codes in `api/`.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum TopicError {
     Unknown(String),
     #[error("invalid partition count {count}: {reason}")]
     InvalidPartitions { count: i32, reason: &'static str },
+    #[error(transparent)]
+    InvalidConfig(#[from] InvalidTopicConfig),
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]
@@ -117,6 +120,10 @@ impl Partition {
 pub struct Topic {
     pub name: String,
     pub id: Uuid,
+    /// Topic-level overrides (`retention.ms` …) given at creation.
+    pub config: TopicConfig,
+    /// The broker's log settings with `config` applied.
+    pub log_config: LogConfig,
     partitions: RwLock<Vec<Arc<Partition>>>,
 }
 
@@ -163,7 +170,8 @@ impl TopicRegistry {
     /// I/O errors, log recovery errors, a topic with missing partitions or mismatched ids.
     pub fn open(data_dir: &Path, log_config: LogConfig) -> Result<Self, TopicError> {
         std::fs::create_dir_all(data_dir)?;
-        let mut found: BTreeMap<String, BTreeMap<i32, (PathBuf, Option<Uuid>)>> = BTreeMap::new();
+        type Dirs = BTreeMap<i32, (PathBuf, Option<Uuid>)>;
+        let mut found: BTreeMap<String, Dirs> = BTreeMap::new();
         for entry in std::fs::read_dir(data_dir)? {
             let entry = entry?;
             if !entry.file_type()?.is_dir() {
@@ -190,6 +198,14 @@ impl TopicRegistry {
         for (name, parts) in found {
             let mut id = parts.values().find_map(|(_, id)| *id);
             let id = *id.get_or_insert_with(new_topic_id);
+            let config = parts
+                .values()
+                .find_map(|(dir, _)| TopicConfig::load(dir))
+                .unwrap_or_default();
+            let topic_log_config = config.log_config(&log_config).unwrap_or_else(|e| {
+                tracing::warn!(topic = %name, error = %e, "ignoring stored topic config");
+                log_config.clone()
+            });
             let mut partitions = Vec::with_capacity(parts.len());
             for (expected, (index, (dir, pid))) in parts.into_iter().enumerate() {
                 if index as usize != expected {
@@ -199,7 +215,7 @@ impl TopicRegistry {
                 if pid != Some(id) {
                     write_partition_metadata(&dir, id)?;
                 }
-                let log = PartitionLog::open(dir, log_config.clone())?;
+                let log = PartitionLog::open(dir, topic_log_config.clone())?;
                 partitions.push(Arc::new(Partition::new(&name, index, log)));
             }
             tracing::info!(topic = %name, partitions = partitions.len(), "loaded topic");
@@ -208,6 +224,8 @@ impl TopicRegistry {
                 Arc::new(Topic {
                     name,
                     id,
+                    config,
+                    log_config: topic_log_config,
                     partitions: RwLock::new(partitions),
                 }),
             );
@@ -255,7 +273,29 @@ impl TopicRegistry {
     /// # Errors
     /// Invalid name or count, already exists, I/O.
     pub fn create(&self, name: &str, partitions: i32) -> Result<Arc<Topic>, TopicError> {
+        self.create_with_config(name, partitions, TopicConfig::default())
+    }
+
+    /// Validates topic-level settings against the broker's log settings.
+    ///
+    /// # Errors
+    /// An unknown or unusable setting.
+    pub fn check_config(&self, config: &TopicConfig) -> Result<LogConfig, TopicError> {
+        Ok(config.log_config(&self.log_config)?)
+    }
+
+    /// Creates a topic with topic-level overrides (`retention.ms` …).
+    ///
+    /// # Errors
+    /// Invalid name, count or config, already exists, I/O.
+    pub fn create_with_config(
+        &self,
+        name: &str,
+        partitions: i32,
+        config: TopicConfig,
+    ) -> Result<Arc<Topic>, TopicError> {
         validate_topic_name(name)?;
+        let log_config = self.check_config(&config)?;
         check_partition_count(partitions)?;
         let _admin = self.admin.lock().unwrap_or_else(|e| e.into_inner());
         if self.get(name).is_some() {
@@ -264,7 +304,7 @@ impl TopicRegistry {
         let id = new_topic_id();
         let mut parts = Vec::with_capacity(partitions as usize);
         for index in 0..partitions {
-            match self.open_partition(name, index, id) {
+            match self.open_partition(name, index, id, &log_config, &config) {
                 Ok(p) => parts.push(Arc::new(p)),
                 Err(e) => {
                     for p in parts {
@@ -279,6 +319,8 @@ impl TopicRegistry {
         let topic = Arc::new(Topic {
             name: name.into(),
             id,
+            config,
+            log_config,
             partitions: RwLock::new(parts),
         });
         self.topics
@@ -307,7 +349,13 @@ impl TopicRegistry {
             });
         }
         for index in current..total {
-            let p = Arc::new(self.open_partition(name, index, topic.id)?);
+            let p = Arc::new(self.open_partition(
+                name,
+                index,
+                topic.id,
+                &topic.log_config,
+                &topic.config,
+            )?);
             topic
                 .partitions
                 .write()
@@ -359,10 +407,18 @@ impl TopicRegistry {
         }
     }
 
-    fn open_partition(&self, name: &str, index: i32, id: Uuid) -> Result<Partition, TopicError> {
+    fn open_partition(
+        &self,
+        name: &str,
+        index: i32,
+        id: Uuid,
+        log_config: &LogConfig,
+        config: &TopicConfig,
+    ) -> Result<Partition, TopicError> {
         let dir = self.data_dir.join(format!("{name}-{index}"));
-        let log = PartitionLog::open(dir.clone(), self.log_config.clone())?;
+        let log = PartitionLog::open(dir.clone(), log_config.clone())?;
         write_partition_metadata(&dir, id)?;
+        config.store(&dir)?;
         Ok(Partition::new(name, index, log))
     }
 }

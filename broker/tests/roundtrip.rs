@@ -476,3 +476,60 @@ async fn every_advertised_version_answers() {
     }
     broker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_configs_are_validated_described_and_kept() {
+    use kafka_protocol::messages::create_topics_request::CreatableTopicConfig;
+    use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+    let broker = TestBroker::start().await;
+    let mut c = broker.client().await;
+    let with_config = |topic: &str, k: &'static str, v: &'static str| {
+        CreateTopicsRequest::default().with_topics(vec![CreatableTopic::default()
+            .with_name(name(topic))
+            .with_num_partitions(1)
+            .with_replication_factor(1)
+            .with_configs(vec![CreatableTopicConfig::default()
+                .with_name(StrBytes::from_static_str(k))
+                .with_value(Some(StrBytes::from_static_str(v)))])])
+    };
+    let bad = c
+        .call(7, &with_config("bad", "cleanup.policy", "compact"))
+        .await;
+    assert_eq!(bad.topics[0].error_code, 40, "INVALID_CONFIG");
+    let bad = c.call(7, &with_config("bad", "no.such.setting", "1")).await;
+    assert_eq!(bad.topics[0].error_code, 40, "INVALID_CONFIG");
+    let ok = c
+        .call(7, &with_config("cfg", "retention.ms", "60000"))
+        .await;
+    assert_eq!(ok.topics[0].error_code, 0);
+    let listed = ok.topics[0].configs.as_ref().unwrap();
+    assert!(listed
+        .iter()
+        .any(|e| e.name.as_str() == "retention.ms" && e.config_source == 1));
+
+    let describe =
+        DescribeConfigsRequest::default().with_resources(vec![DescribeConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str("cfg"))
+            .with_configuration_keys(None)]);
+    let check = |r: &DescribeConfigsResponse| {
+        let entries = &r.results[0].configs;
+        let retention = entries
+            .iter()
+            .find(|e| e.name.as_str() == "retention.ms")
+            .unwrap();
+        assert_eq!(retention.value.as_deref(), Some("60000"));
+        assert_eq!(retention.config_source, 1);
+        let policy = entries
+            .iter()
+            .find(|e| e.name.as_str() == "cleanup.policy")
+            .unwrap();
+        assert_eq!(policy.config_source, 5);
+    };
+    check(&c.call(4, &describe).await);
+    let dir = broker.stop_keep_dir().await;
+    let broker = TestBroker::start_with(|cfg| cfg.data_dir = dir.path().to_path_buf()).await;
+    let mut c = broker.client().await;
+    check(&c.call(4, &describe).await);
+    broker.stop().await;
+}

@@ -1,11 +1,18 @@
 //! CreateTopics: per-topic results, validate-only, replication factor 1 only.
 
-use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{error_code, topic_error_code, RequestContext};
+use crate::topic_config::TopicConfig;
 use crate::topics::{validate_topic_name, TopicError, MAX_PARTITIONS};
+
+/// `config_source` values of Kafka's DescribeConfigs/CreateTopics.
+pub const SOURCE_DYNAMIC_TOPIC: i8 = 1;
+pub const SOURCE_DEFAULT: i8 = 5;
 
 /// Serves CreateTopics.
 pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -21,7 +28,13 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
         } else {
             t.num_partitions
         };
-        let outcome: Result<(), (i16, String)> = (|| {
+        let config = TopicConfig::new(
+            t.configs
+                .iter()
+                .filter_map(|c| Some((c.name.as_str(), c.value.as_ref()?.as_str()))),
+            &state.config.log,
+        );
+        let outcome: Result<TopicConfig, (i16, String)> = (|| {
             validate_topic_name(&name)
                 .map_err(|e| (error_code::INVALID_TOPIC_EXCEPTION, e.to_string()))?;
             if t.replication_factor != -1 && t.replication_factor != 1 {
@@ -39,6 +52,7 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
                     format!("Number of partitions must be between 1 and {MAX_PARTITIONS}."),
                 ));
             }
+            let config = config.map_err(|e| (error_code::INVALID_CONFIG, e.to_string()))?;
             if state.topics.get(&name).is_some() {
                 return Err((
                     error_code::TOPIC_ALREADY_EXISTS,
@@ -46,12 +60,15 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
                 ));
             }
             if req.validate_only {
-                return Ok(());
+                return Ok(config);
             }
-            match state.topics.create(&name, partitions) {
+            match state
+                .topics
+                .create_with_config(&name, partitions, config.clone())
+            {
                 Ok(topic) => {
                     result.topic_id = topic.id;
-                    Ok(())
+                    Ok(config)
                 }
                 Err(e @ TopicError::AlreadyExists(_)) => Err((
                     error_code::TOPIC_ALREADY_EXISTS,
@@ -61,11 +78,13 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
             }
         })();
         match outcome {
-            Ok(()) => {
+            Ok(config) => {
                 result.error_message = None;
                 result.num_partitions = partitions;
                 result.replication_factor = 1;
-                result.configs = Some(Vec::new());
+                if ctx.version >= 5 {
+                    result.configs = Some(describe(&config, &state.config.log));
+                }
             }
             Err((code, msg)) => {
                 result.error_code = code;
@@ -77,4 +96,21 @@ pub async fn handle(ctx: &RequestContext, req: CreateTopicsRequest) -> CreateTop
         results.push(result);
     }
     CreateTopicsResponse::default().with_topics(results)
+}
+
+fn describe(config: &TopicConfig, base: &crate::log::LogConfig) -> Vec<CreatableTopicConfigs> {
+    config
+        .describe(base)
+        .into_iter()
+        .map(|((name, value, _), overridden)| {
+            CreatableTopicConfigs::default()
+                .with_name(StrBytes::from_static_str(name))
+                .with_value(Some(StrBytes::from_string(value)))
+                .with_config_source(if overridden {
+                    SOURCE_DYNAMIC_TOPIC
+                } else {
+                    SOURCE_DEFAULT
+                })
+        })
+        .collect()
 }

@@ -9,39 +9,23 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::{error_code, RequestContext};
 use crate::config::BrokerConfig;
+use crate::topic_config::ConfigEntry;
 
 const RESOURCE_TOPIC: i8 = 2;
 const RESOURCE_BROKER: i8 = 4;
+const SOURCE_DYNAMIC_TOPIC: i8 = 1;
 const SOURCE_STATIC_BROKER: i8 = 4;
 const SOURCE_DEFAULT: i8 = 5;
 const TYPE_BOOLEAN: i8 = 1;
 const TYPE_STRING: i8 = 2;
 const TYPE_INT: i8 = 3;
 const TYPE_LONG: i8 = 5;
-const TYPE_LIST: i8 = 7;
 
 fn ms(v: Option<u64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-1".into())
 }
 
-fn topic_configs(c: &BrokerConfig) -> Vec<(&'static str, String, i8)> {
-    vec![
-        ("cleanup.policy", "delete".into(), TYPE_LIST),
-        ("compression.type", "producer".into(), TYPE_STRING),
-        (
-            "max.message.bytes",
-            c.log.max_message_bytes.to_string(),
-            TYPE_INT,
-        ),
-        ("min.insync.replicas", "1".into(), TYPE_INT),
-        ("retention.bytes", ms(c.log.retention_bytes), TYPE_LONG),
-        ("retention.ms", ms(c.log.retention_ms), TYPE_LONG),
-        ("segment.bytes", c.log.segment_bytes.to_string(), TYPE_INT),
-        ("segment.ms", ms(c.log.segment_ms), TYPE_LONG),
-    ]
-}
-
-fn broker_configs(c: &BrokerConfig) -> Vec<(&'static str, String, i8)> {
+fn broker_configs(c: &BrokerConfig) -> Vec<ConfigEntry> {
     vec![
         (
             "auto.create.topics.enable",
@@ -82,14 +66,31 @@ pub async fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> Descri
             .with_resource_name(res.resource_name.clone());
         let entries = match res.resource_type {
             RESOURCE_TOPIC => match state.topics.get(&name) {
-                Some(_) => Ok((topic_configs(&state.config), SOURCE_DEFAULT)),
+                Some(topic) => Ok(topic
+                    .config
+                    .describe(&state.config.log)
+                    .into_iter()
+                    .map(|(entry, overridden)| {
+                        (
+                            entry,
+                            if overridden {
+                                SOURCE_DYNAMIC_TOPIC
+                            } else {
+                                SOURCE_DEFAULT
+                            },
+                        )
+                    })
+                    .collect()),
                 None => Err((
                     error_code::UNKNOWN_TOPIC_OR_PARTITION,
                     format!("Topic '{name}' does not exist."),
                 )),
             },
             RESOURCE_BROKER if name.is_empty() || name == state.node_id.to_string() => {
-                Ok((broker_configs(&state.config), SOURCE_STATIC_BROKER))
+                Ok(broker_configs(&state.config)
+                    .into_iter()
+                    .map(|entry| (entry, SOURCE_STATIC_BROKER))
+                    .collect())
             }
             RESOURCE_BROKER => Err((
                 error_code::INVALID_REQUEST,
@@ -100,22 +101,23 @@ pub async fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> Descri
                 format!("Unsupported resource type {other}"),
             )),
         };
+        let entries: Result<Vec<(ConfigEntry, i8)>, (i16, String)> = entries;
         match entries {
-            Ok((entries, source)) => {
+            Ok(entries) => {
                 result.configs = entries
                     .into_iter()
-                    .filter(|(k, _, _)| {
+                    .filter(|((k, _, _), _)| {
                         // null (or empty) asks for every setting
                         res.configuration_keys
                             .as_ref()
                             .filter(|keys| !keys.is_empty())
                             .is_none_or(|keys| keys.iter().any(|want| want.as_str() == *k))
                     })
-                    .map(|(k, v, t)| {
+                    .map(|((k, v, t), source)| {
                         DescribeConfigsResourceResult::default()
                             .with_name(StrBytes::from_static_str(k))
                             .with_value(Some(StrBytes::from_string(v)))
-                            .with_read_only(true)
+                            .with_read_only(source == SOURCE_STATIC_BROKER)
                             .with_config_source(source)
                             .with_config_type(t)
                     })

@@ -310,5 +310,6 @@ pub fn topic_error_code(e: &crate::topics::TopicError) -> i16 {
         TopicError::InvalidPartitions { .. } => error_code::INVALID_PARTITIONS,
         TopicError::Log(e) => log_error_code(e),
         TopicError::Io(_) => error_code::KAFKA_STORAGE_ERROR,
+        TopicError::InvalidConfig(_) => error_code::INVALID_CONFIG,
     }
 }
