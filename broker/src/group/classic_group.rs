@@ -17,80 +17,15 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use indexmap::IndexMap;
 use tokio::sync::oneshot;
 
+use super::consumer_protocol::{subscription_topics, EMPTY_CONSUMER_ASSIGNMENT};
 use super::error::GroupError;
+pub use super::group_state::GroupState;
 use super::member::{JoinParams, JoinResult, JoinedMember, Member, MemberId, SyncResult};
-
-/// The classic protocol's group states, named as Kafka names them on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GroupState {
-    Empty,
-    PreparingRebalance,
-    CompletingRebalance,
-    Stable,
-    Dead,
-}
-
-impl GroupState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupState::Empty => "Empty",
-            GroupState::PreparingRebalance => "PreparingRebalance",
-            GroupState::CompletingRebalance => "CompletingRebalance",
-            GroupState::Stable => "Stable",
-            GroupState::Dead => "Dead",
-        }
-    }
-
-    /// Parse a ListGroups states filter entry (case-insensitive, as Kafka does).
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            GroupState::Empty,
-            GroupState::PreparingRebalance,
-            GroupState::CompletingRebalance,
-            GroupState::Stable,
-            GroupState::Dead,
-        ]
-        .into_iter()
-        .find(|st| st.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-/// A JoinGroup or SyncGroup answered at once, or parked until the group can answer.
-#[derive(Debug)]
-pub enum Outcome<T> {
-    Done(T),
-    Wait(oneshot::Receiver<T>),
-}
-
-/// A SyncGroup request, translated from the wire.
-#[derive(Debug, Clone, Default)]
-pub struct SyncParams {
-    pub generation_id: i32,
-    pub member_id: MemberId,
-    pub group_instance_id: Option<String>,
-    pub protocol_type: Option<String>,
-    pub protocol_name: Option<String>,
-    pub assignments: Vec<(MemberId, Bytes)>,
-}
-
-/// A member as DescribeGroups shows it.
-#[derive(Debug, Clone)]
-pub struct MemberDescription {
-    pub member_id: MemberId,
-    pub group_instance_id: Option<String>,
-    pub client_id: String,
-    pub client_host: String,
-    pub metadata: Bytes,
-    pub assignment: Bytes,
-}
-
-/// A ConsumerProtocolAssignment v0 with no partitions and null user data: what a member the
-/// leader left out receives, so every consumer can decode its assignment.
-const EMPTY_CONSUMER_ASSIGNMENT: &[u8] = &[0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+pub use super::member::{MemberDescription, Outcome, SyncParams};
 
 /// One classic group.
 #[derive(Debug)]
@@ -424,6 +359,7 @@ impl ClassicGroup {
     }
 
     fn prepare_rebalance(&mut self, now: Instant) {
+        tracing::debug!(group = %self.id, from = self.state.as_str(), "preparing rebalance");
         if self.state == GroupState::CompletingRebalance {
             for m in self.members.values_mut() {
                 if let Some(tx) = m.awaiting_sync.take() {
@@ -497,6 +433,13 @@ impl ClassicGroup {
         }
         self.protocol_name = Some(self.select_protocol());
         self.state = GroupState::CompletingRebalance;
+        tracing::info!(
+            group = %self.id,
+            generation = self.generation_id,
+            members = self.members.len(),
+            protocol = self.protocol_name.as_deref().unwrap_or(""),
+            "rebalance: join phase complete"
+        );
         let ids: Vec<MemberId> = self.members.keys().cloned().collect();
         for id in ids {
             let result = self.current_join_result(&id);
@@ -841,28 +784,6 @@ impl ClassicGroup {
         self.pending_members.clear();
         self.state = GroupState::Dead;
     }
-}
-
-/// The topic list of a ConsumerProtocolSubscription (any version: the prefix is the same).
-fn subscription_topics(mut metadata: Bytes) -> Vec<String> {
-    let mut topics = Vec::new();
-    if metadata.remaining() < 6 {
-        return topics;
-    }
-    let _version = metadata.get_i16();
-    let count = metadata.get_i32();
-    for _ in 0..count.max(0) {
-        if metadata.remaining() < 2 {
-            break;
-        }
-        let len = metadata.get_i16();
-        if len < 0 || metadata.remaining() < len as usize {
-            break;
-        }
-        let name = metadata.split_to(len as usize);
-        topics.push(String::from_utf8_lossy(&name).into_owned());
-    }
-    topics
 }
 
 #[cfg(test)]

@@ -422,14 +422,3 @@ fn subscribed_topics_come_from_consumer_metadata() {
     let topics = g.subscribed_topics();
     assert!(topics.contains("t1") && topics.contains("t2") && topics.len() == 2);
 }
-
-#[test]
-fn garbage_metadata_does_not_panic() {
-    for md in [
-        &b""[..],
-        &[0, 0, 0x7f, 0xff, 0xff, 0xff][..],
-        &[0, 0, 0, 0, 0, 1, 0x7f, 0][..],
-    ] {
-        let _ = subscription_topics(Bytes::copy_from_slice(md));
-    }
-}

@@ -202,3 +202,32 @@ impl Member {
                 .is_some_and(|tx| !tx.is_closed())
     }
 }
+
+/// A JoinGroup or SyncGroup answered at once, or parked until the group can answer.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    Done(T),
+    Wait(oneshot::Receiver<T>),
+}
+
+/// A SyncGroup request, translated from the wire.
+#[derive(Debug, Clone, Default)]
+pub struct SyncParams {
+    pub generation_id: i32,
+    pub member_id: MemberId,
+    pub group_instance_id: Option<String>,
+    pub protocol_type: Option<String>,
+    pub protocol_name: Option<String>,
+    pub assignments: Vec<(MemberId, Bytes)>,
+}
+
+/// A member as DescribeGroups shows it.
+#[derive(Debug, Clone)]
+pub struct MemberDescription {
+    pub member_id: MemberId,
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub metadata: Bytes,
+    pub assignment: Bytes,
+}

@@ -7,8 +7,10 @@
 //! - [`classic_group`] — [`ClassicGroup`]: the per-group state machine (Empty,
 //!   PreparingRebalance, CompletingRebalance, Stable, Dead). Pure: every method takes `now`, so
 //!   unit tests drive time by hand.
+//! - [`group_state`] — the five states, named as on the wire.
 //! - [`member`] — a member's identity, protocols and session, and the values handed back to
 //!   waiting JoinGroup/SyncGroup requests.
+//! - [`consumer_protocol`] — the bits of the embedded consumer protocol the broker reads.
 //! - [`offsets`] — [`OffsetStore`]: committed offsets in memory, made durable by
 //!   [`offset_log`], an append-only CRC-checked log replayed on start.
 //!
@@ -18,14 +20,17 @@
 //! Nothing in this module knows wire structs.
 
 pub mod classic_group;
+pub mod consumer_protocol;
 pub mod coordinator;
 pub mod error;
+pub mod group_state;
 pub mod member;
 pub mod offset_log;
 pub mod offsets;
 
-pub use classic_group::{ClassicGroup, GroupState};
+pub use classic_group::ClassicGroup;
 pub use coordinator::{GroupConfig, GroupCoordinator};
 pub use error::GroupError;
+pub use group_state::GroupState;
 pub use member::{JoinParams, JoinResult, MemberId, SyncResult};
 pub use offsets::{CommittedOffset, OffsetStore, TopicPartition};
