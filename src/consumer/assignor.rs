@@ -204,19 +204,16 @@ fn cooperative_sticky(
     }
     // Rebalance: move from members above the floor quota to members below it.
     let floor = total / sorted.len();
-    loop {
-        let (Some(max_id), Some(min_id)) = (
-            assigned
-                .iter()
-                .max_by_key(|(id, v)| (v.len(), std::cmp::Reverse(**id)))
-                .map(|(id, _)| *id),
-            assigned
-                .iter()
-                .min_by_key(|(id, v)| (v.len(), **id))
-                .map(|(id, _)| *id),
-        ) else {
-            break;
-        };
+    while let (Some(max_id), Some(min_id)) = (
+        assigned
+            .iter()
+            .max_by_key(|(id, v)| (v.len(), std::cmp::Reverse(**id)))
+            .map(|(id, _)| *id),
+        assigned
+            .iter()
+            .min_by_key(|(id, v)| (v.len(), **id))
+            .map(|(id, _)| *id),
+    ) {
         let (hi, lo) = (assigned[max_id].len(), assigned[min_id].len());
         if hi <= lo + 1 || hi <= floor {
             break;

@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 
 type Tp = (Arc<str>, i32);
 
+/// Messages, the offset after the last batch, and the high watermark — or the error.
+type FetchOutcome = Result<(Vec<Message>, Option<i64>, i64), ErrorCode>;
+
 #[derive(Debug)]
 struct PartState {
     fetch_offset: i64,
@@ -458,7 +461,7 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
         conn.send_versioned(&req, v, timeout).await
     }
     .await;
-    let mut out: Vec<(Tp, u64, Result<(Vec<Message>, Option<i64>, i64), ErrorCode>)> = Vec::new();
+    let mut out: Vec<(Tp, u64, FetchOutcome)> = Vec::new();
     match resp {
         Err(e) => {
             f.md_wanted.store(true, Ordering::SeqCst);

@@ -156,15 +156,24 @@ impl Coordinator {
         req.group_id = GroupId(StrBytes::from_string(self.group_id.clone()));
         req.topics = None;
         let v = conn.version::<OffsetFetchRequest>(7)?;
-        let resp = conn.send_versioned(&req, v.max(2), self_timeout(cluster)).await?;
+        let resp = conn
+            .send_versioned(&req, v.max(2), self_timeout(cluster))
+            .await?;
         check_code(resp.error_code)?;
         Ok(resp
             .topics
             .iter()
             .flat_map(|t| {
-                t.partitions.iter().filter(|p| p.error_code == 0 && p.committed_offset >= 0).map(move |p| {
-                    TopicPartition::new(t.name.0.to_string(), p.partition_index, p.committed_offset)
-                })
+                t.partitions
+                    .iter()
+                    .filter(|p| p.error_code == 0 && p.committed_offset >= 0)
+                    .map(move |p| {
+                        TopicPartition::new(
+                            t.name.0.to_string(),
+                            p.partition_index,
+                            p.committed_offset,
+                        )
+                    })
             })
             .collect())
     }

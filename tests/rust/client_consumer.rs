@@ -175,7 +175,7 @@ fn group_commit_and_resume() {
         conf(&b.addr, &v)
     };
     let c = KafkaConsumer::new(gc(&[])).unwrap();
-    c.subscribe(&[t.clone()]).unwrap();
+    c.subscribe(std::slice::from_ref(&t)).unwrap();
     let got = consume_n(&c, 40, Duration::from_secs(30));
     assert_eq!(got.len(), 40);
     assert_eq!(c.assignment().len(), 2);
@@ -196,7 +196,7 @@ fn group_commit_and_resume() {
     drop(c);
     produce(&b.addr, &t, 0, 3, "none", 1000);
     let c2 = KafkaConsumer::new(gc(&[])).unwrap();
-    c2.subscribe(&[t.clone()]).unwrap();
+    c2.subscribe(std::slice::from_ref(&t)).unwrap();
     let got = consume_n(&c2, 3, Duration::from_secs(30));
     let offs: Vec<i64> = got.iter().map(|m| m.offset).collect();
     assert_eq!(offs, vec![20, 21, 22]);
@@ -264,7 +264,7 @@ fn two_members_split(strategy: &str, cooperative: bool) {
     }
     let g = common::topic("gs");
     let a = rebalance_member(&b.addr, &g, strategy);
-    a.subscribe(&[t.clone()]).unwrap();
+    a.subscribe(std::slice::from_ref(&t)).unwrap();
     let (mut la, mut lb) = (Vec::new(), Vec::new());
     let deadline = Instant::now() + Duration::from_secs(30);
     while a.assignment().len() != 4 && Instant::now() < deadline {
@@ -272,7 +272,7 @@ fn two_members_split(strategy: &str, cooperative: bool) {
     }
     assert_eq!(a.assignment().len(), 4, "{strategy}: first member gets all");
     let bm = rebalance_member(&b.addr, &g, strategy);
-    bm.subscribe(&[t.clone()]).unwrap();
+    bm.subscribe(std::slice::from_ref(&t)).unwrap();
     let mut seen: HashMap<(i32, i64), usize> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -381,7 +381,7 @@ fn mixed_group(strategy: &str, cooperative: bool) {
     create(&b.addr, &t, 4);
     let g = common::topic("gm");
     let ours = rebalance_member(&b.addr, &g, strategy);
-    ours.subscribe(&[t.clone()]).unwrap();
+    ours.subscribe(std::slice::from_ref(&t)).unwrap();
     let mut log = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while ours.assignment().len() != 4 && Instant::now() < deadline {
