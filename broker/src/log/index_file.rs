@@ -5,6 +5,10 @@
 //! (rounded down to whole entries) so appends never grow the file, and trimmed to its entries
 //! when the segment rolls or closes. A file that was not trimmed (a crash) therefore ends in
 //! zeros; the owning index finds its real entry count with a sanity scan.
+//!
+//! No file descriptor is kept: a mapping outlives the descriptor it was made from, and a
+//! broker with thousands of segments would otherwise hold two descriptors per segment for
+//! indexes alone. The file is opened again only to resize it (on open, roll and close).
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -16,7 +20,6 @@ use memmap2::{MmapMut, MmapOptions};
 #[derive(Debug)]
 pub(crate) struct IndexFile {
     path: PathBuf,
-    file: File,
     /// `None` while the file is empty (mapping zero bytes is not portable).
     mmap: Option<MmapMut>,
     entry_size: usize,
@@ -27,31 +30,34 @@ impl IndexFile {
     /// Opens (creating if absent) and maps the file at its current length. The entry count
     /// starts as the number of whole entries in the file; the caller may lower it.
     pub(crate) fn open(path: &Path, entry_size: usize) -> io::Result<IndexFile> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
+        let file = Self::open_file(path)?;
         let len = file.metadata()?.len() as usize;
         let mut index = IndexFile {
             path: path.to_path_buf(),
-            file,
             mmap: None,
             entry_size,
             entries: len / entry_size,
         };
-        index.map(len)?;
+        index.map(&file, len)?;
         Ok(index)
     }
 
-    fn map(&mut self, len: usize) -> io::Result<()> {
+    fn open_file(path: &Path) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+    }
+
+    fn map(&mut self, file: &File, len: usize) -> io::Result<()> {
         self.mmap = None;
         if len > 0 {
             // SAFETY: the file belongs to this partition directory, which only this broker
             // writes; it is never shrunk while mapped (`resize` unmaps first), so the mapping
             // never covers bytes past the end of the file.
-            self.mmap = Some(unsafe { MmapOptions::new().len(len).map_mut(&self.file)? });
+            self.mmap = Some(unsafe { MmapOptions::new().len(len).map_mut(file)? });
         }
         Ok(())
     }
@@ -63,16 +69,17 @@ impl IndexFile {
     /// Sets the file length to `bytes` (rounded down to whole entries) and maps it again.
     fn resize(&mut self, bytes: usize) -> io::Result<()> {
         let bytes = bytes / self.entry_size * self.entry_size;
-        if bytes == self.mapped_len() && bytes == self.file.metadata()?.len() as usize {
+        let file = Self::open_file(&self.path)?;
+        if bytes == self.mapped_len() && bytes == file.metadata()?.len() as usize {
             return Ok(());
         }
         if let Some(m) = &self.mmap {
             m.flush()?;
         }
         self.mmap = None;
-        self.file.set_len(bytes as u64)?;
+        file.set_len(bytes as u64)?;
         self.entries = self.entries.min(bytes / self.entry_size);
-        self.map(bytes)
+        self.map(&file, bytes)
     }
 
     /// Preallocates the file to `max_bytes` so it can take entries (active segment).
