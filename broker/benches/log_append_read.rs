@@ -7,7 +7,11 @@
 //!   the mmap'd index, forward scan to the batch holding the offset;
 //! - `timestamp_random`: `offset_for_timestamp` at a random time (time index lookup).
 //!
-//! Flat lines across the sizes are the claim. Sizes default to 16 MiB, 512 MiB and 4 GiB
+//! Flat lines across the sizes are the claim. Each lookup costs a `BTreeMap` step, a binary
+//! search in one segment's index and one or two 8 KiB `pread`s, whatever the log size; once
+//! the log outgrows the free page cache those `pread`s go to the disk, and `read_random`
+//! measures the disk's random-read latency instead (append stays flat: it only touches the
+//! end of the log). Sizes default to 16 MiB, 512 MiB and 4 GiB
 //! (several 1 GiB segments); set `KAFKARS_BENCH_LOG_MIB=16,1024,20480` for a log of tens of
 //! GiB (the data dir is a temporary directory under `KAFKARS_BENCH_DIR` or `/tmp`).
 
