@@ -533,3 +533,61 @@ async fn topic_configs_are_validated_described_and_kept() {
     check(&c.call(4, &describe).await);
     broker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_a_waiting_fetch_and_stops() {
+    let broker = TestBroker::start().await;
+    let mut c = broker.client().await;
+    create(&mut c, "sd", 1).await;
+    let mut fetch = tokio::spawn(async move {
+        let resp = c
+            .call(12, &fetch_req("sd", Uuid::nil(), 0, 0, 30_000))
+            .await;
+        (c, resp)
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), &mut fetch)
+            .await
+            .is_err(),
+        "fetch is waiting"
+    );
+    let start = Instant::now();
+    broker.shutdown.cancel();
+    let (mut c, resp) = tokio::time::timeout(Duration::from_secs(5), fetch)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resp.responses[0].partitions[0].error_code, 0);
+    assert!(c.closed_by_broker().await);
+    tokio::time::timeout(Duration::from_secs(5), broker.task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limit_wait_their_turn() {
+    let broker = TestBroker::start_with(|c| c.max_connections = 2).await;
+    let mut a = broker.client().await;
+    let mut b = broker.client().await;
+    a.call(3, &ApiVersionsRequest::default()).await;
+    b.call(3, &ApiVersionsRequest::default()).await;
+    let mut third = broker.client().await; // the kernel accepts; the broker does not serve it yet
+    let (_, frame) = third.frame(3, &ApiVersionsRequest::default());
+    third.send_raw(&frame).await;
+    let mut pending = tokio::spawn(async move { third.read_frame().await });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut pending)
+            .await
+            .is_err()
+    );
+    drop(a);
+    let answered = tokio::time::timeout(Duration::from_secs(5), pending)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answered.is_some());
+    drop(b);
+    broker.stop().await;
+}
