@@ -171,8 +171,8 @@ fn advertised(config: &BrokerConfig, local: SocketAddr) -> Result<(String, i32),
     }
 }
 
-/// Retention every `log.retention.check.interval.ms`, time-based flush every
-/// `log.flush.interval.ms`. The passes run on the blocking pool (they delete and fsync).
+/// Retention every `log.retention.check.interval.ms`; time-based flush (`log.flush.interval.ms`
+/// or a topic's `flush.ms`) checked at least every second. The passes run on the blocking pool (they delete and fsync).
 async fn maintenance(state: SharedState) {
     let shutdown = state.shutdown.clone();
     let mut retention = tokio::time::interval(Duration::from_millis(
@@ -180,7 +180,13 @@ async fn maintenance(state: SharedState) {
     ));
     retention.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     retention.tick().await;
-    let flush_ms = state.config.log.flush_interval_ms.unwrap_or(u64::MAX / 4);
+    // Each log knows its own `flush.ms` (topic or broker); ask them all often enough.
+    let flush_ms = state
+        .config
+        .log
+        .flush_interval_ms
+        .unwrap_or(1000)
+        .clamp(10, 1000);
     let mut flush = tokio::time::interval(Duration::from_millis(flush_ms));
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     flush.tick().await;
@@ -198,9 +204,10 @@ async fn maintenance(state: SharedState) {
                     Ok(())
                 });
             }),
-            _ = flush.tick(), if state.config.log.flush_interval_ms.is_some() => {
-                tokio::task::spawn_blocking(move || st.topics.for_each_log(|_, log| log.flush()))
-            }
+            _ = flush.tick() => tokio::task::spawn_blocking(move || {
+                let now = now_ms();
+                st.topics.for_each_log(|_, log| log.flush_if_due(now).map(|_| ()));
+            }),
         };
         if let Err(e) = pass.await {
             tracing::error!(error = %e, "log maintenance pass failed");
