@@ -422,3 +422,124 @@ fn subscribed_topics_come_from_consumer_metadata() {
     let topics = g.subscribed_topics();
     assert!(topics.contains("t1") && topics.contains("t2") && topics.len() == 2);
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Join {
+            who: usize,
+            version: i16,
+            static_member: bool,
+        },
+        Sync {
+            who: usize,
+            stale: bool,
+        },
+        Heartbeat {
+            who: usize,
+        },
+        Leave {
+            who: usize,
+        },
+        Tick {
+            ms: u64,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (
+                0..4usize,
+                prop_oneof![Just(3i16), Just(5i16), Just(9i16)],
+                any::<bool>()
+            )
+                .prop_map(|(who, version, static_member)| Op::Join {
+                    who,
+                    version,
+                    static_member
+                }),
+            (0..4usize, any::<bool>()).prop_map(|(who, stale)| Op::Sync { who, stale }),
+            (0..4usize).prop_map(|who| Op::Heartbeat { who }),
+            (0..4usize).prop_map(|who| Op::Leave { who }),
+            (0..15_000u64).prop_map(|ms| Op::Tick { ms }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_member_behaviour_keeps_the_group_consistent(ops in proptest::collection::vec(op(), 1..60)) {
+            let t0 = Instant::now();
+            let mut now = t0;
+            let mut g = ClassicGroup::new("g", Duration::from_millis(500));
+            let mut ids: Vec<MemberId> = vec![MemberId::default(); 4];
+            let mut joins: Vec<(usize, tokio::sync::oneshot::Receiver<JoinResult>)> = Vec::new();
+            let mut syncs = Vec::new();
+            let mut last_generation = 0;
+            for op in ops {
+                match op {
+                    Op::Join { who, version, static_member } => {
+                        let inst = format!("i{who}");
+                        let p = params(&ids[who], static_member.then_some(inst.as_str()), &["range"], version);
+                        match g.join(p, now) {
+                            Outcome::Done(r) => {
+                                if r.error.is_none() || r.error == Some(GroupError::MemberIdRequired) {
+                                    ids[who] = r.member_id;
+                                }
+                            }
+                            Outcome::Wait(rx) => joins.push((who, rx)),
+                        }
+                    }
+                    Op::Sync { who, stale } => {
+                        let generation = g.generation_id() - i32::from(stale);
+                        let assignments = ids.iter().map(|id| (id.clone(), Bytes::from_static(b"a"))).collect();
+                        if let Outcome::Wait(rx) = g.sync(sync_params(generation, &ids[who], assignments), now) {
+                            syncs.push(rx);
+                        }
+                    }
+                    Op::Heartbeat { who } => {
+                        let _ = g.heartbeat(g.generation_id(), &ids[who], None, now);
+                    }
+                    Op::Leave { who } => {
+                        let _ = g.leave(&ids[who], None, now);
+                    }
+                    Op::Tick { ms } => {
+                        now += Duration::from_millis(ms);
+                        g.tick(now);
+                    }
+                }
+                joins.retain_mut(|(who, rx)| match rx.try_recv() {
+                    Ok(r) => {
+                        if r.error.is_none() {
+                            ids[*who] = r.member_id;
+                        }
+                        false
+                    }
+                    Err(tokio::sync::oneshot::error::TryRecvError::Empty) => true,
+                    Err(_) => false,
+                });
+                syncs.retain_mut(|rx| matches!(rx.try_recv(), Err(tokio::sync::oneshot::error::TryRecvError::Empty)));
+                // Invariants.
+                prop_assert!(g.generation_id() >= last_generation);
+                last_generation = g.generation_id();
+                let members: Vec<MemberId> = g.member_ids().cloned().collect();
+                if let Some(first) = members.first() {
+                    let leader = g.leader_id().cloned().unwrap_or_else(|| first.clone());
+                    prop_assert!(members.contains(&leader), "the leader is a member");
+                } else {
+                    prop_assert!(matches!(g.state(), GroupState::Empty | GroupState::PreparingRebalance));
+                }
+                if g.state() == GroupState::Empty {
+                    prop_assert!(members.is_empty());
+                }
+                if g.state() == GroupState::Stable {
+                    prop_assert!(g.describe_members().iter().all(|m| !m.assignment.is_empty()));
+                }
+            }
+        }
+    }
+}

@@ -212,3 +212,69 @@ fn decoding_garbage_never_panics() {
     lying[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
     assert_eq!(decode_frames(&lying).1, 0);
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn op() -> impl Strategy<Value = OffsetOp> {
+        let name = "[a-zA-Z0-9._-]{0,20}";
+        prop_oneof![
+            (
+                name,
+                name,
+                any::<i32>(),
+                any::<i64>(),
+                any::<i32>(),
+                any::<i64>(),
+                ".{0,40}"
+            )
+                .prop_map(
+                    |(
+                        group,
+                        topic,
+                        partition,
+                        offset,
+                        leader_epoch,
+                        commit_timestamp_ms,
+                        metadata,
+                    )| OffsetOp::Commit {
+                        group,
+                        tp: TopicPartition { topic, partition },
+                        offset: CommittedOffset {
+                            offset,
+                            leader_epoch,
+                            metadata,
+                            commit_timestamp_ms
+                        },
+                    }
+                ),
+            (name, name, any::<i32>()).prop_map(|(group, topic, partition)| OffsetOp::Delete {
+                group,
+                tp: TopicPartition { topic, partition }
+            }),
+            name.prop_map(|group| OffsetOp::DeleteGroup { group }),
+            name.prop_map(|topic| OffsetOp::DeleteTopic { topic }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn frames_round_trip(frames in proptest::collection::vec(proptest::collection::vec(op(), 0..8), 0..8)) {
+            let mut buf = Vec::new();
+            for ops in &frames {
+                encode_frame(ops, &mut buf);
+            }
+            let (decoded, good) = decode_frames(&buf);
+            prop_assert_eq!(good, buf.len());
+            prop_assert_eq!(decoded, frames);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let (_, good) = decode_frames(&data);
+            prop_assert!(good <= data.len());
+        }
+    }
+}
