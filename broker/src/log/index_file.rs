@@ -107,10 +107,6 @@ impl IndexFile {
         self.mapped_len()
     }
 
-    pub(crate) fn is_full(&self) -> bool {
-        self.entries >= self.capacity()
-    }
-
     /// Entry `i`, which may be beyond the entries in use but must be within the capacity.
     pub(crate) fn raw_entry(&self, i: usize) -> &[u8] {
         let at = i * self.entry_size;
@@ -177,7 +173,7 @@ mod tests {
         assert!(f.push(&[1; 8]));
         assert!(f.push(&[2; 8]));
         assert!(f.push(&[3; 8]));
-        assert!(f.is_full());
+        assert_eq!(f.entries(), f.capacity());
         assert!(!f.push(&[4; 8]));
         f.truncate_entries(2);
         f.trim().unwrap();
