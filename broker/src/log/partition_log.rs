@@ -547,7 +547,6 @@ impl Drop for PartitionLog {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 pub(crate) mod test_support {
     //! Helpers shared by the log tests: a small config, and reading a fetched slice back.
     use std::os::unix::fs::FileExt;
