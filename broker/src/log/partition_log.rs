@@ -781,6 +781,24 @@ mod tests {
     }
 
     #[test]
+    fn rolls_by_wall_time_when_batches_carry_no_timestamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            segment_ms: Some(1000),
+            ..small_config()
+        };
+        let mut log = PartitionLog::open(dir.path().join("t-0"), config).unwrap();
+        let now = wall_clock_ms();
+        log.append(&mut batch(&[b"a"], -1), now).unwrap();
+        log.append(&mut batch(&[b"b"], -1), now + 500).unwrap();
+        assert_eq!(log.segment_count(), 1);
+        log.append(&mut batch(&[b"c"], -1), now + 5_000).unwrap();
+        assert_eq!(log.segment_count(), 2);
+        assert_eq!(log.max_timestamp(), None);
+        assert_eq!(log.offset_for_timestamp(0).unwrap(), None);
+    }
+
+    #[test]
     fn rolls_when_an_index_is_full() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t-0");
