@@ -2,8 +2,10 @@
 message", for groups of 1, 2 and 8 confluent-kafka consumers, against `kafkars broker` and
 Apache Kafka in the same run (both with `group.initial.rebalance.delay.ms=0`).
 
-Figures are printed (run with `-s`) and appended as JSON lines to `$KAFKARS_BENCH_OUT` if set.
-Each measurement is bounded; the test fails only if a group never settles.
+A benchmark, not a test: it runs only with `KAFKARS_BENCH=1` (for `make bench`):
+`KAFKARS_BENCH=1 pytest tests/test_groups_bench.py -s`. Figures are printed and appended as
+JSON lines to `$KAFKARS_BENCH_OUT` if set. Each measurement is bounded; it fails only if a
+group never settles.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import pytest
 
 from conftest import KafkarsBroker, create_topic
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.environ.get("KAFKARS_BENCH") != "1", reason="benchmark: set KAFKARS_BENCH=1"),
+]
 
 PARTITIONS = 8
 SIZES = [1, 2, 8]
