@@ -79,6 +79,17 @@ impl TopicConfig {
         Ok(config)
     }
 
+    /// Sets one override (validate with [`TopicConfig::log_config`] afterwards).
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.overrides
+            .insert(key.to_string(), value.trim().to_string());
+    }
+
+    /// Removes one override (back to the broker default).
+    pub fn remove(&mut self, key: &str) {
+        self.overrides.remove(key);
+    }
+
     /// True when nothing is overridden.
     pub fn is_empty(&self) -> bool {
         self.overrides.is_empty()
@@ -195,13 +206,16 @@ impl TopicConfig {
         Some(TopicConfig { overrides })
     }
 
-    /// Writes the overrides into a partition directory (atomically; nothing when empty).
+    /// Writes the overrides into a partition directory (atomically; no file when empty).
     ///
     /// # Errors
     /// I/O.
     pub fn store(&self, dir: &Path) -> std::io::Result<()> {
         if self.overrides.is_empty() {
-            return Ok(());
+            return match std::fs::remove_file(dir.join(FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
         }
         let text: String = self
             .overrides

@@ -110,6 +110,17 @@ impl Partition {
         self.end_offset.send_replace(log_end_offset);
     }
 
+    /// Closes and reopens the log with new settings.
+    fn reopen(&self, dir: PathBuf, config: LogConfig) -> Result<(), LogError> {
+        let mut guard = self.log();
+        if let Some(old) = guard.as_mut() {
+            old.flush()?;
+        }
+        drop(guard.take()); // close the files before opening them again
+        *guard = Some(PartitionLog::open(dir, config)?);
+        Ok(())
+    }
+
     fn take_log(&self) -> Option<PartitionLog> {
         self.log().take()
     }
@@ -120,14 +131,26 @@ impl Partition {
 pub struct Topic {
     pub name: String,
     pub id: Uuid,
-    /// Topic-level overrides (`retention.ms` …) given at creation.
-    pub config: TopicConfig,
-    /// The broker's log settings with `config` applied.
-    pub log_config: LogConfig,
+    /// Topic-level overrides (`retention.ms` …), and the broker's log settings with them
+    /// applied; changed together by `TopicRegistry::alter_config`.
+    settings: RwLock<(TopicConfig, LogConfig)>,
     partitions: RwLock<Vec<Arc<Partition>>>,
 }
 
 impl Topic {
+    /// The topic-level overrides and the effective log settings.
+    pub fn settings(&self) -> (TopicConfig, LogConfig) {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The topic-level overrides.
+    pub fn config(&self) -> TopicConfig {
+        self.settings().0
+    }
+
     /// The partitions, in index order.
     pub fn partitions(&self) -> Vec<Arc<Partition>> {
         self.partitions
@@ -224,8 +247,7 @@ impl TopicRegistry {
                 Arc::new(Topic {
                     name,
                     id,
-                    config,
-                    log_config: topic_log_config,
+                    settings: RwLock::new((config, topic_log_config)),
                     partitions: RwLock::new(partitions),
                 }),
             );
@@ -319,8 +341,7 @@ impl TopicRegistry {
         let topic = Arc::new(Topic {
             name: name.into(),
             id,
-            config,
-            log_config,
+            settings: RwLock::new((config, log_config)),
             partitions: RwLock::new(parts),
         });
         self.topics
@@ -349,13 +370,8 @@ impl TopicRegistry {
             });
         }
         for index in current..total {
-            let p = Arc::new(self.open_partition(
-                name,
-                index,
-                topic.id,
-                &topic.log_config,
-                &topic.config,
-            )?);
+            let (config, log_config) = topic.settings();
+            let p = Arc::new(self.open_partition(name, index, topic.id, &log_config, &config)?);
             topic
                 .partitions
                 .write()
@@ -363,6 +379,28 @@ impl TopicRegistry {
                 .push(p);
         }
         tracing::info!(topic = name, from = current, to = total, "added partitions");
+        Ok(())
+    }
+
+    /// Replaces a topic's overrides: stored in every partition directory, then each log is
+    /// reopened with the new settings (appends and reads wait on the partition lock meanwhile).
+    ///
+    /// # Errors
+    /// Unknown topic, invalid config, I/O (a partition whose log fails to reopen reports
+    /// errors until restart).
+    pub fn alter_config(&self, name: &str, config: TopicConfig) -> Result<(), TopicError> {
+        let log_config = self.check_config(&config)?;
+        let _admin = self.admin.lock().unwrap_or_else(|e| e.into_inner());
+        let topic = self
+            .get(name)
+            .ok_or_else(|| TopicError::Unknown(name.into()))?;
+        for p in topic.partitions() {
+            let dir = self.data_dir.join(format!("{name}-{}", p.index));
+            config.store(&dir)?;
+            p.reopen(dir, log_config.clone())?;
+        }
+        *topic.settings.write().unwrap_or_else(|e| e.into_inner()) = (config, log_config);
+        tracing::info!(topic = name, "altered topic config");
         Ok(())
     }
 

@@ -470,6 +470,9 @@ async fn every_advertised_version_answers() {
                 ApiKey::DescribeCluster => {
                     drop(c.call(v, &DescribeClusterRequest::default()).await)
                 }
+                ApiKey::IncrementalAlterConfigs => {
+                    drop(c.call(v, &IncrementalAlterConfigsRequest::default()).await)
+                }
                 _ => {} // group APIs: covered by the group coordinator's tests
             }
         }
@@ -589,5 +592,79 @@ async fn connections_beyond_the_limit_wait_their_turn() {
         .unwrap();
     assert!(answered.is_some());
     drop(b);
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_alter_configs_changes_a_live_topic() {
+    use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
+    use kafka_protocol::messages::incremental_alter_configs_request::{
+        AlterConfigsResource, AlterableConfig,
+    };
+    let broker = TestBroker::start().await;
+    let mut c = broker.client().await;
+    create(&mut c, "alt", 2).await;
+    c.call(
+        9,
+        &produce_req("alt", 1, batch(&["before"], Compression::None), 1),
+    )
+    .await;
+    let alter = |op: i8, k: &'static str, v: Option<&'static str>| {
+        IncrementalAlterConfigsRequest::default().with_resources(vec![
+            AlterConfigsResource::default()
+                .with_resource_type(2)
+                .with_resource_name(StrBytes::from_static_str("alt"))
+                .with_configs(vec![AlterableConfig::default()
+                    .with_name(StrBytes::from_static_str(k))
+                    .with_config_operation(op)
+                    .with_value(v.map(StrBytes::from_static_str))]),
+        ])
+    };
+    let retention = |r: DescribeConfigsResponse| {
+        let e = r.results[0]
+            .configs
+            .iter()
+            .find(|e| e.name.as_str() == "retention.ms")
+            .unwrap()
+            .clone();
+        (e.value.unwrap().to_string(), e.config_source)
+    };
+    let describe =
+        DescribeConfigsRequest::default().with_resources(vec![DescribeConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_static_str("alt"))
+            .with_configuration_keys(None)]);
+
+    let r = c.call(1, &alter(0, "retention.ms", Some("123456"))).await;
+    assert_eq!(r.responses[0].error_code, 0);
+    assert_eq!(
+        retention(c.call(4, &describe).await),
+        ("123456".to_string(), 1)
+    );
+    let r = c
+        .call(1, &alter(0, "cleanup.policy", Some("compact")))
+        .await;
+    assert_eq!(r.responses[0].error_code, 40);
+    // The logs were reopened: old data readable, new appends continue the offsets.
+    let p = c
+        .call(
+            9,
+            &produce_req("alt", 1, batch(&["after"], Compression::None), 1),
+        )
+        .await;
+    assert_eq!(p.responses[0].partition_responses[0].base_offset, 1);
+    let f = c.call(12, &fetch_req("alt", Uuid::nil(), 1, 0, 0)).await;
+    assert_eq!(values(&f.responses[0].partitions[0].records).len(), 2);
+
+    let dir = broker.stop_keep_dir().await;
+    let broker = TestBroker::start_with(|cfg| cfg.data_dir = dir.path().to_path_buf()).await;
+    let mut c = broker.client().await;
+    assert_eq!(
+        retention(c.call(4, &describe).await),
+        ("123456".to_string(), 1)
+    );
+    let r = c.call(1, &alter(1, "retention.ms", None)).await;
+    assert_eq!(r.responses[0].error_code, 0);
+    assert_eq!(retention(c.call(4, &describe).await).1, 5);
     broker.stop().await;
 }

@@ -67,7 +67,7 @@ pub async fn handle(ctx: &RequestContext, req: DescribeConfigsRequest) -> Descri
         let entries = match res.resource_type {
             RESOURCE_TOPIC => match state.topics.get(&name) {
                 Some(topic) => Ok(topic
-                    .config
+                    .config()
                     .describe(&state.config.log)
                     .into_iter()
                     .map(|(entry, overridden)| {

@@ -16,6 +16,7 @@ pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
 pub mod fetch;
+pub mod incremental_alter_configs;
 pub mod find_coordinator;
 pub mod heartbeat;
 pub mod init_producer_id;
@@ -66,6 +67,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DescribeCluster, 0, 1),
 ];
@@ -186,6 +188,10 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
         },
         ApiKey::Fetch => fetch::handle(ctx, decode(ctx, b)?).await,
         ApiKey::ListOffsets => reply(ctx, &list_offsets::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::IncrementalAlterConfigs => reply(
+            ctx,
+            &incremental_alter_configs::handle(ctx, decode(ctx, b)?).await,
+        ),
         ApiKey::DescribeConfigs => {
             reply(ctx, &describe_configs::handle(ctx, decode(ctx, b)?).await)
         }
