@@ -84,6 +84,8 @@ pub(crate) struct EventQueue {
     cv: Condvar,
     /// Limit for non-delivery events (logs, errors, stats); older ones are dropped.
     cap: usize,
+    /// The last error pushed, to suppress identical repeats (a broker that stays down).
+    last_error: Mutex<Option<(ErrorCode, String, Instant)>>,
 }
 
 impl EventQueue {
@@ -92,6 +94,7 @@ impl EventQueue {
             q: Mutex::new(VecDeque::new()),
             cv: Condvar::new(),
             cap,
+            last_error: Mutex::new(None),
         }
     }
 
@@ -110,6 +113,24 @@ impl EventQueue {
         q.push_back(ev);
         drop(q);
         self.cv.notify_all();
+    }
+
+    /// Pushes an error event unless the same error was pushed less than 10 s ago.
+    pub(crate) fn push_error(&self, code: ErrorCode, reason: String) {
+        {
+            let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((c, r, t)) = &*last {
+                if *c == code && *r == reason && t.elapsed() < Duration::from_secs(10) {
+                    return;
+                }
+            }
+            *last = Some((code, reason.clone(), Instant::now()));
+        }
+        self.push(Event::Error {
+            code,
+            reason,
+            fatal: code.is_fatal(),
+        });
     }
 
     pub(crate) fn push_many(&self, evs: impl IntoIterator<Item = Event>) {

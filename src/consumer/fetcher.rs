@@ -11,6 +11,7 @@
 use super::message::Message;
 use crate::client::{list_offsets, Client};
 use crate::error::{ErrorCode, KafkaError};
+use crate::event::EventQueue;
 use crate::net::records::decode_batches;
 use crate::topic_partition::{OFFSET_BEGINNING, OFFSET_END, OFFSET_TAIL_BASE};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
@@ -97,6 +98,7 @@ impl FetchSettings {
 /// The fetcher shared by the caller's thread and the fetch task.
 pub(crate) struct Fetcher {
     client: Client,
+    events: Arc<EventQueue>,
     settings: FetchSettings,
     parts: Mutex<Parts>,
     cv: Condvar,
@@ -107,10 +109,11 @@ pub(crate) struct Fetcher {
 
 impl Fetcher {
     /// Starts a fetcher and its task.
-    pub(crate) fn start(client: Client) -> Arc<Fetcher> {
+    pub(crate) fn start(client: Client, events: Arc<EventQueue>) -> Arc<Fetcher> {
         let settings = FetchSettings::from_client(&client);
         let f = Arc::new(Fetcher {
             client,
+            events,
             settings,
             parts: Mutex::new(Parts::default()),
             cv: Condvar::new(),
@@ -465,6 +468,13 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
     match resp {
         Err(e) => {
             f.md_wanted.store(true, Ordering::SeqCst);
+            if matches!(
+                e.code,
+                ErrorCode::TRANSPORT | ErrorCode::ALL_BROKERS_DOWN | ErrorCode::UNKNOWN_BROKER
+            ) {
+                f.events.push_error(e.code, e.message.clone());
+                f.cv.notify_all();
+            }
             for (k, _, ep) in &parts {
                 out.push((k.clone(), *ep, Err(e.code)));
             }

@@ -167,12 +167,8 @@ pub(crate) async fn run(core: Arc<Core>) {
                 }
                 Err(e) => {
                     joined = false;
-                    if !matches!(e.code.0, 14..=16 | 25 | 27 | 22 | -185 | -195) {
-                        core.events.push(Event::Error {
-                            code: e.code,
-                            reason: e.message.clone(),
-                            fatal: false,
-                        });
+                    if !matches!(e.code.0, 14..=16 | 22 | 25 | 27 | 79) {
+                        core.events.push_error(e.code, e.message.clone());
                         core.fetcher.interrupt();
                     }
                     if matches!(e.code.0, 14..=16 | -195 | -185) {
@@ -303,11 +299,7 @@ async fn rebalance(core: &Arc<Core>, kind: ErrorCode, parts: Vec<Tp>, cooperativ
         (false, true) => core.apply_assign(Vec::new(), parts, false).await,
     };
     if let Err(e) = r {
-        core.events.push(Event::Error {
-            code: e.code,
-            reason: e.message,
-            fatal: false,
-        });
+        core.events.push_error(e.code, e.message);
     }
 }
 

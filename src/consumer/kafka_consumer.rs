@@ -27,7 +27,7 @@ pub(crate) type Tp = (String, i32);
 pub(crate) struct Core {
     pub client: Client,
     pub fetcher: Arc<Fetcher>,
-    pub events: EventQueue,
+    pub events: Arc<EventQueue>,
     pub coordinator: Coordinator,
     pub group: Mutex<GroupState>,
     pub wake: tokio::sync::Notify,
@@ -237,10 +237,11 @@ impl KafkaConsumer {
             ));
         };
         let client = Client::new(&conf)?;
-        let fetcher = Fetcher::start(client.clone());
+        let events = Arc::new(EventQueue::new(10_000));
+        let fetcher = Fetcher::start(client.clone(), events.clone());
         let core = Arc::new(Core {
             fetcher,
-            events: EventQueue::new(10_000),
+            events,
             coordinator: Coordinator::new(&group_id),
             group: Mutex::new(GroupState::new(&conf)),
             wake: tokio::sync::Notify::new(),

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub struct Consumer {
     client: Client,
     fetcher: Arc<Fetcher>,
-    events: EventQueue,
+    events: Arc<EventQueue>,
     coordinator: Option<Coordinator>,
     stored: Mutex<BTreeMap<(String, i32), i64>>,
 }
@@ -36,12 +36,13 @@ impl Consumer {
     /// When the runtime cannot start.
     pub fn new(conf: Config) -> Result<Consumer> {
         let client = Client::new(&conf)?;
-        let fetcher = Fetcher::start(client.clone());
+        let events = Arc::new(EventQueue::new(10_000));
+        let fetcher = Fetcher::start(client.clone(), events.clone());
         Ok(Consumer {
             coordinator: conf.get_str("group.id").map(|g| Coordinator::new(&g)),
             client,
             fetcher,
-            events: EventQueue::new(10_000),
+            events,
             stored: Mutex::new(BTreeMap::new()),
         })
     }

@@ -183,11 +183,7 @@ impl Inner {
     }
 
     pub fn error(&self, code: ErrorCode, reason: String) {
-        self.events.push(Event::Error {
-            code,
-            reason,
-            fatal: code.is_fatal(),
-        });
+        self.events.push_error(code, reason);
     }
 }
 

@@ -440,3 +440,29 @@ fn mixed_group_with_librdkafka_range() {
 fn mixed_group_with_librdkafka_cooperative_sticky() {
     mixed_group("cooperative-sticky", true);
 }
+
+#[test]
+fn consumer_reports_broker_down_as_error_event() {
+    let c = KafkaConsumer::new(conf(&common::dead_addr(), &[("group.id", "g-down")])).unwrap();
+    c.subscribe(&["t".to_string()]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut errors = Vec::new();
+    while errors.is_empty() && Instant::now() < deadline {
+        let m = c
+            .consume_with(Duration::from_millis(100), |e| {
+                if let Event::Error { code, .. } = e {
+                    errors.push(code);
+                }
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        assert!(m.is_none());
+    }
+    assert!(
+        errors
+            .iter()
+            .any(|c| *c == ErrorCode::ALL_BROKERS_DOWN || *c == ErrorCode::TRANSPORT),
+        "{errors:?}"
+    );
+    c.close();
+}
