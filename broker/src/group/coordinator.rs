@@ -116,6 +116,11 @@ fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// Non-empty and short enough for a non-flexible wire string (and the offsets log's str16).
+fn valid_group_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= i16::MAX as usize
+}
+
 fn wall_clock_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -272,7 +277,7 @@ impl GroupCoordinator {
     /// Handle JoinGroup; waits (without holding any lock) until the rebalance completes.
     pub async fn join(&self, group_id: &str, params: JoinParams) -> JoinResult {
         let member_id = params.member_id.clone();
-        if group_id.is_empty() {
+        if !valid_group_id(group_id) {
             return JoinResult::error(GroupError::InvalidGroupId, member_id);
         }
         let (min, max) = (
@@ -388,9 +393,10 @@ impl GroupCoordinator {
         offsets: Vec<(TopicPartition, i64, i32, Option<String>)>,
         partition_exists: impl Fn(&TopicPartition) -> bool,
     ) -> Result<Vec<(TopicPartition, Option<GroupError>)>, GroupError> {
-        if group_id.is_empty() {
+        if !valid_group_id(group_id) {
             return Err(GroupError::InvalidGroupId);
         }
+        self.spawn_timers();
         {
             let mut groups = self.lock();
             let exists = groups.contains_key(group_id);
