@@ -13,15 +13,23 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use memmap2::{MmapMut, MmapOptions};
 
 /// A memory-mapped file of `entry_size`-byte entries; `entries` of them are in use.
+///
+/// Closed segments [`release`](IndexFile::release) their mappings after the open-time checks
+/// and map again on first use, like Kafka's lazy indexes: a restart with thousands of old
+/// segments then costs neither mappings (`vm.max_map_count`) nor page faults for them.
 #[derive(Debug)]
 pub(crate) struct IndexFile {
     path: PathBuf,
-    /// `None` while the file is empty (mapping zero bytes is not portable).
-    mmap: Option<MmapMut>,
+    /// The file's length; the mapping, when present, covers exactly this.
+    len: usize,
+    /// Empty until mapped; `Some(None)` for an empty file (mapping zero bytes is not
+    /// portable) or one that could not be mapped.
+    mmap: OnceLock<Option<MmapMut>>,
     entry_size: usize,
     entries: usize,
 }
@@ -32,14 +40,13 @@ impl IndexFile {
     pub(crate) fn open(path: &Path, entry_size: usize) -> io::Result<IndexFile> {
         let file = Self::open_file(path)?;
         let len = file.metadata()?.len() as usize;
-        let mut index = IndexFile {
+        Ok(IndexFile {
             path: path.to_path_buf(),
-            mmap: None,
+            len,
+            mmap: OnceLock::from(Self::map(&file, len)?),
             entry_size,
             entries: len / entry_size,
-        };
-        index.map(&file, len)?;
-        Ok(index)
+        })
     }
 
     fn open_file(path: &Path) -> io::Result<File> {
@@ -51,35 +58,55 @@ impl IndexFile {
             .open(path)
     }
 
-    fn map(&mut self, file: &File, len: usize) -> io::Result<()> {
-        self.mmap = None;
-        if len > 0 {
-            // SAFETY: the file belongs to this partition directory, which only this broker
-            // writes; it is never shrunk while mapped (`resize` unmaps first), so the mapping
-            // never covers bytes past the end of the file.
-            self.mmap = Some(unsafe { MmapOptions::new().len(len).map_mut(file)? });
+    fn map(file: &File, len: usize) -> io::Result<Option<MmapMut>> {
+        if len == 0 {
+            return Ok(None);
         }
-        Ok(())
+        // SAFETY: the file belongs to this partition directory, which only this broker
+        // writes; it is never shrunk while mapped (`resize` unmaps first), so the mapping
+        // never covers bytes past the end of the file.
+        Ok(Some(unsafe { MmapOptions::new().len(len).map_mut(file)? }))
     }
 
-    fn mapped_len(&self) -> usize {
-        self.mmap.as_ref().map_or(0, |m| m.len())
+    /// The mapping, made now if it was released. A file that cannot be mapped any more
+    /// reads as no entries: lookups then scan the segment from its start, slower but right.
+    fn mapping(&self) -> Option<&MmapMut> {
+        self.mmap
+            .get_or_init(|| {
+                let mapped = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(&self.path)
+                    .and_then(|f| Self::map(&f, self.len));
+                mapped.unwrap_or_else(|e| {
+                    tracing::warn!(path = %self.path.display(), error = %e, "cannot map an index");
+                    None
+                })
+            })
+            .as_ref()
+    }
+
+    /// Drops the mapping (a closed segment's, after the open-time checks); the next
+    /// lookup maps the file again.
+    pub(crate) fn release(&mut self) {
+        self.mmap = OnceLock::new();
     }
 
     /// Sets the file length to `bytes` (rounded down to whole entries) and maps it again.
     fn resize(&mut self, bytes: usize) -> io::Result<()> {
         let bytes = bytes / self.entry_size * self.entry_size;
         let file = Self::open_file(&self.path)?;
-        if bytes == self.mapped_len() && bytes == file.metadata()?.len() as usize {
+        if bytes == self.len && bytes == file.metadata()?.len() as usize {
             return Ok(());
         }
-        if let Some(m) = &self.mmap {
+        if let Some(Some(m)) = self.mmap.take() {
             m.flush()?;
         }
-        self.mmap = None;
         file.set_len(bytes as u64)?;
+        self.len = bytes;
         self.entries = self.entries.min(bytes / self.entry_size);
-        self.map(&file, bytes)
+        self.mmap = OnceLock::from(Self::map(&file, bytes)?);
+        Ok(())
     }
 
     /// Preallocates the file to `max_bytes` so it can take entries (active segment).
@@ -99,18 +126,19 @@ impl IndexFile {
 
     /// Whole entries the file can hold at its current length.
     pub(crate) fn capacity(&self) -> usize {
-        self.mapped_len() / self.entry_size
+        self.len / self.entry_size
     }
 
     /// The file's length in bytes (entries in use or not).
     pub(crate) fn file_len(&self) -> usize {
-        self.mapped_len()
+        self.len
     }
 
-    /// Entry `i`, which may be beyond the entries in use but must be within the capacity.
+    /// Entry `i`, which may be beyond the entries in use but must be within the capacity
+    /// (otherwise, or if the file cannot be mapped, an empty slice).
     pub(crate) fn raw_entry(&self, i: usize) -> &[u8] {
         let at = i * self.entry_size;
-        match &self.mmap {
+        match self.mapping() {
             Some(m) if at + self.entry_size <= m.len() => &m[at..at + self.entry_size],
             _ => &[],
         }
@@ -120,8 +148,11 @@ impl IndexFile {
     pub(crate) fn push(&mut self, bytes: &[u8]) -> bool {
         debug_assert_eq!(bytes.len(), self.entry_size);
         let at = self.entries * self.entry_size;
-        match &mut self.mmap {
-            Some(m) if at + self.entry_size <= m.len() => {
+        if self.mapping().is_none() {
+            return false;
+        }
+        match self.mmap.get_mut() {
+            Some(Some(m)) if at + self.entry_size <= m.len() => {
                 m[at..at + self.entry_size].copy_from_slice(bytes);
                 self.entries += 1;
                 true
@@ -137,9 +168,9 @@ impl IndexFile {
 
     /// Writes dirty pages to disk.
     pub(crate) fn flush(&self) -> io::Result<()> {
-        match &self.mmap {
-            Some(m) => m.flush(),
-            None => Ok(()),
+        match self.mmap.get() {
+            Some(Some(m)) => m.flush(),
+            _ => Ok(()),
         }
     }
 
@@ -149,7 +180,7 @@ impl IndexFile {
 
     /// Unmaps and removes the file.
     pub(crate) fn remove(mut self) -> io::Result<()> {
-        self.mmap = None;
+        self.release();
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -179,8 +210,10 @@ mod tests {
         f.trim().unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 16);
         drop(f);
-        let f = IndexFile::open(&path, 8).unwrap();
+        let mut f = IndexFile::open(&path, 8).unwrap();
         assert_eq!(f.entries(), 2);
+        f.release();
+        assert!(f.mmap.get().is_none());
         assert_eq!(f.raw_entry(1), &[2; 8]);
     }
 }

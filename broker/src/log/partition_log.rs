@@ -192,8 +192,10 @@ impl PartitionLog {
                 let report = rebuild(&mut seg, interval)?;
                 seg.close_indexes()?;
                 tracing::info!(dir = %log.dir.display(), base, ?report, "rebuilt the indexes of a closed segment");
+                seg.release_indexes();
             } else {
                 seg.load_from_indexes();
+                seg.release_indexes();
             }
             log.segments.insert(base, seg);
         }

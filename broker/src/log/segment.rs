@@ -364,6 +364,12 @@ impl Segment {
         Ok(())
     }
 
+    /// Drops both index mappings until the next lookup (a closed segment after open).
+    pub fn release_indexes(&mut self) {
+        self.offset_index.release();
+        self.time_index.release();
+    }
+
     /// Preallocates both indexes (the segment becomes active again after a restart).
     ///
     /// # Errors

@@ -175,6 +175,11 @@ impl TimeIndex {
         self.file.flush()
     }
 
+    /// Drops the mapping until the next lookup (closed segments).
+    pub fn release(&mut self) {
+        self.file.release();
+    }
+
     /// Unmaps and deletes the file.
     ///
     /// # Errors
