@@ -11,6 +11,8 @@
 //! - `api/` — one module per Kafka API key; `api/mod.rs` decodes headers and dispatches.
 //! - `state` — [`BrokerState`], what every handler shares (config, node identity, topics,
 //!   clock, topic-deletion hooks).
+//! - `producer_state` — recent idempotent batches per partition (retries are not appended
+//!   twice).
 //! - `topic_config` — topic-level settings (`retention.ms` …) and their file.
 //! - `topics` — the topic registry: names, ids, partitions, per-partition log + notifier.
 //! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
@@ -27,6 +29,7 @@ pub mod config;
 pub mod connection;
 pub mod group;
 pub mod log;
+pub mod producer_state;
 pub mod server;
 pub mod state;
 pub mod topic_config;

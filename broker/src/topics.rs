@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::log::{LogConfig, LogError, PartitionLog};
+use crate::producer_state::ProducerState;
 use crate::topic_config::{InvalidTopicConfig, TopicConfig};
 
 /// Errors of topic administration, mapped to Kafka codes in `api/`.
@@ -81,6 +82,8 @@ pub struct Partition {
     pub index: i32,
     /// `None` once the topic is deleted.
     log: Mutex<Option<PartitionLog>>,
+    /// Recent idempotent batches; locked only while `log` is held (lock order: log first).
+    producers: Mutex<ProducerState>,
     end_offset: watch::Sender<i64>,
 }
 
@@ -91,6 +94,7 @@ impl Partition {
             topic: topic.into(),
             index,
             log: Mutex::new(Some(log)),
+            producers: Mutex::new(ProducerState::default()),
             end_offset,
         }
     }
@@ -98,6 +102,11 @@ impl Partition {
     /// Locks the log. `None` inside means the partition was deleted meanwhile.
     pub fn log(&self) -> MutexGuard<'_, Option<PartitionLog>> {
         self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The idempotent-producer state. Lock only while holding [`Partition::log`].
+    pub fn producers(&self) -> MutexGuard<'_, ProducerState> {
+        self.producers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A receiver of the log end offset, changed after every append.

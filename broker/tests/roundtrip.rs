@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{batch, Client, TestBroker};
+use common::{batch, producer_batch, Client, TestBroker};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -666,5 +666,47 @@ async fn incremental_alter_configs_changes_a_live_topic() {
     let r = c.call(1, &alter(1, "retention.ms", None)).await;
     assert_eq!(r.responses[0].error_code, 0);
     assert_eq!(retention(c.call(4, &describe).await).1, 5);
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_idempotent_batch_is_not_appended_twice() {
+    let broker = TestBroker::start().await;
+    let mut c = broker.client().await;
+    create(&mut c, "idem", 1).await;
+    let pid = c
+        .call(
+            4,
+            &InitProducerIdRequest::default().with_transactional_id(None),
+        )
+        .await;
+    let (id, epoch) = (pid.producer_id.0, pid.producer_epoch);
+    let first = producer_batch(&["a", "b"], Compression::None, id, epoch, 0);
+    let second = producer_batch(&["c"], Compression::None, id, epoch, 2);
+    let base = |r: ProduceResponse| r.responses[0].partition_responses[0].base_offset;
+    assert_eq!(
+        base(c.call(9, &produce_req("idem", 0, first.clone(), -1)).await),
+        0
+    );
+    assert_eq!(
+        base(c.call(9, &produce_req("idem", 0, second.clone(), -1)).await),
+        2
+    );
+    // Retries of both (e.g. after a lost response) get their first offsets back.
+    assert_eq!(base(c.call(9, &produce_req("idem", 0, first, -1)).await), 0);
+    assert_eq!(
+        base(c.call(9, &produce_req("idem", 0, second, -1)).await),
+        2
+    );
+    let f = c.call(12, &fetch_req("idem", Uuid::nil(), 0, 0, 0)).await;
+    assert_eq!(f.responses[0].partitions[0].high_watermark, 3);
+    assert_eq!(values(&f.responses[0].partitions[0].records).len(), 3);
+    // Non-idempotent batches are never matched.
+    let plain = batch(&["x"], Compression::None);
+    assert_eq!(
+        base(c.call(9, &produce_req("idem", 0, plain.clone(), 1)).await),
+        3
+    );
+    assert_eq!(base(c.call(9, &produce_req("idem", 0, plain, 1)).await), 4);
     broker.stop().await;
 }

@@ -1,8 +1,8 @@
 //! Produce: validate and append producer batches as they arrived (DESIGN.md decision 2).
 //!
 //! acks=0 gets no response at all; acks other than 0, 1, -1 is INVALID_REQUIRED_ACKS for
-//! every partition. Batches with producer ids are accepted without sequence checks (no
-//! idempotent de-duplication yet).
+//! every partition. A retried idempotent batch is answered with its first offsets (see
+//! `producer_state`); sequence numbers are otherwise not checked.
 
 use bytes::BytesMut;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
@@ -10,7 +10,9 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{error_code, log_error_code, RequestContext};
+use crate::log::BatchHeader;
 use crate::state::now_ms;
+use crate::topics::Partition;
 
 /// Serves Produce; `None` for acks=0.
 pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<ProduceResponse> {
@@ -40,23 +42,11 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
                 partition_responses.push(r);
                 continue;
             };
-            // The frame's Bytes is shared; the log patches offsets in place, so copy once.
-            let mut batches = BytesMut::from(&records[..]);
-            let appended = {
-                let mut guard = partition.log();
-                match guard.as_mut() {
-                    None => Err(error_code::UNKNOWN_TOPIC_OR_PARTITION),
-                    Some(log) => log.append(&mut batches, now_ms()).map(|info| (info, log.log_end_offset())).map_err(|e| {
-                        tracing::debug!(topic = %partition.topic, partition = partition.index, error = %e, "produce rejected");
-                        log_error_code(&e)
-                    }),
-                }
-            };
+            let appended = append(&partition, &records);
             match appended {
-                Ok((info, end)) => {
-                    partition.notify_appended(end);
-                    r.base_offset = info.base_offset;
-                    r.log_start_offset = info.log_start_offset;
+                Ok((base_offset, log_start_offset)) => {
+                    r.base_offset = base_offset;
+                    r.log_start_offset = log_start_offset;
                 }
                 Err(code) => {
                     r.error_code = code;
@@ -78,4 +68,35 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
         return None;
     }
     Some(ProduceResponse::default().with_responses(responses))
+}
+
+/// Appends one partition's batches: (base offset, log start offset) or a Kafka error code.
+/// A retried idempotent batch gets the offsets of its first append back instead.
+fn append(partition: &Partition, records: &[u8]) -> Result<(i64, i64), i16> {
+    let mut guard = partition.log();
+    let log = guard
+        .as_mut()
+        .ok_or(error_code::UNKNOWN_TOPIC_OR_PARTITION)?;
+    // Only a partition's data made of exactly one batch is matched against earlier ones
+    // (what idempotent producers send).
+    let single = BatchHeader::parse(records)
+        .ok()
+        .flatten()
+        .filter(|h| h.size() == records.len());
+    if let Some(h) = &single {
+        if let Some(base_offset) = partition.producers().duplicate_of(h) {
+            return Ok((base_offset, log.log_start_offset()));
+        }
+    }
+    // The frame's bytes are shared; the log patches offsets in place, so copy once.
+    let mut batches = BytesMut::from(records);
+    let info = log.append(&mut batches, now_ms()).map_err(|e| {
+        tracing::debug!(topic = %partition.topic, partition = partition.index, error = %e, "produce rejected");
+        log_error_code(&e)
+    })?;
+    if let Some(h) = &single {
+        partition.producers().record(h, info.base_offset);
+    }
+    partition.notify_appended(log.log_end_offset());
+    Ok((info.base_offset, info.log_start_offset))
 }

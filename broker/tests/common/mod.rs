@@ -168,6 +168,17 @@ pub fn request_frame<R: Request>(correlation: i32, version: i16, req: &R) -> Byt
 
 /// One v2 batch of the given values.
 pub fn batch(values: &[&str], compression: Compression) -> Bytes {
+    producer_batch(values, compression, -1, -1, 0)
+}
+
+/// One v2 batch from an (idempotent) producer: id, epoch, base sequence.
+pub fn producer_batch(
+    values: &[&str],
+    compression: Compression,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+) -> Bytes {
     let records: Vec<Record> = values
         .iter()
         .enumerate()
@@ -176,11 +187,11 @@ pub fn batch(values: &[&str], compression: Compression) -> Bytes {
             control: false,
             delete_horizon: false,
             partition_leader_epoch: 0,
-            producer_id: -1,
-            producer_epoch: -1,
+            producer_id,
+            producer_epoch: epoch,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: i as i32, // offset - sequence constant: one batch
+            sequence: base_sequence + i as i32, // offset - sequence constant: one batch
             timestamp: 1_700_000_000_000 + i as i64,
             key: None,
             value: Some(Bytes::copy_from_slice(v.as_bytes())),
