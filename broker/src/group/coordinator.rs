@@ -446,6 +446,11 @@ impl GroupCoordinator {
                 err.get_or_insert(GroupError::StoreUnavailable);
             }
         }
+        // The timer may have dropped the (then offset-less, idle) group while we waited.
+        let delay = self.config.initial_rebalance_delay;
+        self.lock()
+            .entry(group_id.to_owned())
+            .or_insert_with(|| ClassicGroup::new(group_id, delay));
         Ok(results)
     }
 

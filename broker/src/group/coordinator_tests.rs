@@ -241,6 +241,7 @@ async fn offsets_of_long_empty_groups_expire() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = GroupConfig {
         offsets_retention: Duration::from_secs(60),
+        offsets_retention_check: Duration::ZERO,
         ..config()
     };
     let c = GroupCoordinator::open(dir.path(), cfg).unwrap();
