@@ -179,6 +179,28 @@ VICTIM = textwrap.dedent("""
 """ % SESSION_MS)
 
 
+def test_default_config_first_join_waits_the_initial_rebalance_delay(kafkars_broker, topic, group):
+    """With the default `group.initial.rebalance.delay.ms` (3000, like Kafka) a new group's
+    first rebalance waits ~3 s for more members, and everyone lands in one generation."""
+    create_topic(kafkars_broker.bootstrap, topic, partitions=2)
+    produce(kafkars_broker.bootstrap, topic, 5)
+    c1 = Tracker(consumer(kafkars_broker.bootstrap, group))
+    c2 = Tracker(consumer(kafkars_broker.bootstrap, group))
+    revoked = []
+    t0 = time.monotonic()
+    c1.c.subscribe([topic], on_revoke=lambda c, parts: revoked.append(parts))
+    c2.c.subscribe([topic], on_revoke=lambda c, parts: revoked.append(parts))
+    try:
+        poll_until([c1, c2], lambda: len(c1.partitions()) == 1 and len(c2.partitions()) == 1, 30,
+                   "both members to own a partition")
+        elapsed = time.monotonic() - t0
+        assert 2.5 <= elapsed < 10, f"first assignment after {elapsed:.1f}s"
+        assert not [p for p in revoked if p], "one generation: nothing was revoked"
+    finally:
+        c1.c.close()
+        c2.c.close()
+
+
 def test_survivor_takes_over_after_kill_9_of_a_consumer(broker, topic, group, tmp_path):
     create_topic(broker.bootstrap, topic, partitions=2)
     script = tmp_path / "victim.py"
