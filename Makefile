@@ -64,11 +64,13 @@ test-pytest:
 	@KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars $(PYTHON) -m pytest tests -q \
 	  --junitxml=$(LOGS)/pytest.xml $(PYTEST_ARGS); echo $$? > $(LOGS)/pytest.xml.rc
 
+# The .phpt suite gets a fresh broker in KAFKARS_BROKERS (tests that need one skip without it).
 test-phpt:
 	@mkdir -p $(LOGS)
 	@if [ -f $(RELEASE)/kafkars.so ] && [ -n "$(PHP_RUN_TESTS)" ] && ls php/tests/*.phpt >/dev/null 2>&1; then \
 	  set -o pipefail; NO_INTERACTION=1 KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars \
-	    php $(PHP_RUN_TESTS) -q -d extension=$(CURDIR)/$(RELEASE)/kafkars.so php/tests 2>&1 \
+	    scripts/with-broker.sh php $(PHP_RUN_TESTS) -q \
+	    -d extension=$(CURDIR)/$(RELEASE)/kafkars.so php/tests 2>&1 \
 	    | tee $(LOGS)/phpt.log; echo $$? > $(LOGS)/phpt.log.rc; \
 	else \
 	  echo "test-phpt: no kafkars.so or no run-tests.php; .phpt suite not run"; \
