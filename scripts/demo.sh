@@ -56,14 +56,17 @@ wait_for "topic metadata" 30 bash -c "kcat -b $bootstrap -L -t $TOPIC -m 5 | gre
 
 if [[ -f "$SO" ]] && command -v php >/dev/null; then
     PHP=(php -d "extension=$SO")
-    echo "==> php php/examples/producer.php $TOPIC $COUNT"
-    "${PHP[@]}" php/examples/producer.php "$TOPIC" "$COUNT" "$bootstrap"
+    # Consumers first, so the messages are seen arriving while the producer runs.
+    consumers=()
     for p in 0 1; do
-        echo "==> php php/examples/consumer.php $p $TOPIC (partition $p, at most 5 s)"
-        "${PHP[@]}" php/examples/consumer.php "$p" "$TOPIC" 0 5 "$bootstrap" | sed "s/^/    [p$p] /" &
+        echo "==> php php/examples/consumer.php $p $TOPIC (partition $p, for 6 s)"
+        "${PHP[@]}" php/examples/consumer.php "$p" "$TOPIC" 0 6 "$bootstrap" | sed -u "s/^/    [p$p] /" &
+        consumers+=("$!")
         pids+=("$!")
     done
-    for pid in "${pids[@]:1}"; do wait "$pid"; done
+    echo "==> php php/examples/producer.php $TOPIC $COUNT"
+    "${PHP[@]}" php/examples/producer.php "$TOPIC" "$COUNT" "$bootstrap"
+    for pid in "${consumers[@]}"; do wait "$pid"; done
 else
     echo "==> kcat -P: $COUNT keyed messages (no kafkars.so: PHP examples skipped)"
     users=(alice bob carol dave)
