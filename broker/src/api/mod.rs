@@ -2,7 +2,7 @@
 //! `pub async fn handle(ctx: &RequestContext, req: XRequest) -> XResponse`.
 //!
 //! To add an API: a row in [`SUPPORTED`] (the versions ApiVersions advertises; only versions
-//! the kafka-protocol crate decodes) and an arm in [`dispatch`].
+//! the kafka-protocol crate decodes) and an arm in `dispatch`.
 //!
 //! A request that cannot be understood (unknown key, unsupported version, malformed body) is
 //! a [`RequestError`]: the connection logs it and closes, as Kafka does.
