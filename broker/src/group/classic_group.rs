@@ -47,6 +47,9 @@ pub struct ClassicGroup {
     rebalance_deadline: Option<Instant>,
     /// A rebalance of a group that was empty waits at least until here for more members.
     initial_delay_until: Option<Instant>,
+    /// In CompletingRebalance: members that have not sent SyncGroup by then are removed (a
+    /// leader that heartbeats but never assigns must not stall the group; Kafka does the same).
+    sync_deadline: Option<Instant>,
     initial_delay: Duration,
 }
 
@@ -64,6 +67,7 @@ impl ClassicGroup {
             pending_members: HashMap::new(),
             static_members: HashMap::new(),
             rebalance_deadline: None,
+            sync_deadline: None,
             initial_delay_until: None,
             initial_delay,
         }
@@ -370,6 +374,7 @@ impl ClassicGroup {
         }
         let was_empty = self.state == GroupState::Empty;
         self.state = GroupState::PreparingRebalance;
+        self.sync_deadline = None;
         let timeout = self
             .members
             .values()
@@ -433,6 +438,13 @@ impl ClassicGroup {
         }
         self.protocol_name = Some(self.select_protocol());
         self.state = GroupState::CompletingRebalance;
+        let sync_timeout = self
+            .members
+            .values()
+            .map(|m| m.rebalance_timeout)
+            .max()
+            .unwrap_or_default();
+        self.sync_deadline = Some(now + sync_timeout);
         tracing::info!(
             group = %self.id,
             generation = self.generation_id,
@@ -573,6 +585,7 @@ impl ClassicGroup {
             m.assignment = if a.is_empty() { empty.clone() } else { a };
         }
         self.state = GroupState::Stable;
+        self.sync_deadline = None;
         let replies: Vec<(oneshot::Sender<SyncResult>, Bytes)> = self
             .members
             .values_mut()
@@ -692,6 +705,22 @@ impl ClassicGroup {
             tracing::info!(group = %self.id, member = %id, "member session expired");
             self.remove_member_and_rebalance(&id, now);
         }
+        if self.state == GroupState::CompletingRebalance
+            && self.sync_deadline.is_some_and(|d| now >= d)
+        {
+            let laggards: Vec<MemberId> = self
+                .members
+                .values()
+                .filter(|m| m.awaiting_sync.is_none())
+                .map(|m| m.id.clone())
+                .collect();
+            tracing::info!(group = %self.id, members = laggards.len(), "removing members that did not sync in time");
+            self.sync_deadline = None;
+            for id in &laggards {
+                self.drop_member(id);
+            }
+            self.prepare_rebalance(now);
+        }
         self.try_complete_join(now);
         self.members
             .values()
@@ -699,6 +728,7 @@ impl ClassicGroup {
             .chain(self.pending_members.values().copied())
             .chain(self.rebalance_deadline)
             .chain(self.initial_delay_until)
+            .chain(self.sync_deadline)
             .min()
     }
 

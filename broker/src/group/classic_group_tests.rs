@@ -242,6 +242,35 @@ fn member_that_does_not_rejoin_is_dropped_at_the_rebalance_deadline() {
 }
 
 #[test]
+fn leader_that_never_syncs_is_removed_at_the_sync_deadline() {
+    let t0 = Instant::now();
+    let mut g = ClassicGroup::new("g", DELAY);
+    let (a, mut rxa) = join_new(&mut g, &["range"], t0);
+    let (b, mut rxb) = join_new(&mut g, &["range"], t0);
+    g.tick(t0 + DELAY);
+    assert_eq!(rxa.try_recv().unwrap().leader_id, a);
+    assert_eq!(rxb.try_recv().unwrap().generation_id, 1);
+    let mut follower_sync = wait(g.sync(sync_params(1, &b, vec![]), t0 + DELAY));
+    // The leader heartbeats but never sends SyncGroup.
+    let mut t = t0 + DELAY;
+    while t + Duration::from_secs(3) < t0 + DELAY + REBALANCE {
+        t += Duration::from_secs(3);
+        assert_eq!(g.heartbeat(1, &a, None, t), Ok(()));
+        g.tick(t);
+    }
+    assert_eq!(g.state(), GroupState::CompletingRebalance);
+    g.tick(t0 + DELAY + REBALANCE);
+    assert!(!g.has_member(&a), "the leader that never synced is gone");
+    assert_eq!(
+        follower_sync.try_recv().unwrap().error,
+        Some(GroupError::RebalanceInProgress)
+    );
+    let mut rx = wait(g.join(params(&b, None, &["range"], 5), t0 + DELAY + REBALANCE));
+    let r = rx.try_recv().unwrap();
+    assert_eq!((r.generation_id, r.leader_id), (2, b));
+}
+
+#[test]
 fn pending_member_that_never_returns_is_forgotten() {
     let mut g = ClassicGroup::new("g", Duration::ZERO);
     let t = Instant::now();
