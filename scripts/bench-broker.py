@@ -151,7 +151,7 @@ def value(figs, key, sub):
 def report(results):
     names = list(results)
     print()
-    print(f"{'figure':44} {'kafkars':>12} {'Apache Kafka':>14} {'ratio':>8}")
+    print(f"{'figure':52} {'kafkars':>12} {'Apache Kafka':>14} {'ratio':>8}")
     for key, sub, label, higher_better in ROWS:
         ours, err_ours = value(results.get("kafkars", {}), key, sub)
         theirs, err_theirs = value(results.get("kafka", {}), key, sub)
@@ -163,7 +163,7 @@ def report(results):
         ratio = ""
         if isinstance(ours, (int, float)) and isinstance(theirs, (int, float)) and theirs:
             ratio = f"{ours / theirs:.2f}x"
-        print(f"{label:44} {fmt(ours, err_ours):>12} {fmt(theirs, err_theirs):>14} {ratio:>8}")
+        print(f"{label:52} {fmt(ours, err_ours):>12} {fmt(theirs, err_theirs):>14} {ratio:>8}")
     print("(ratio = kafkars / Apache Kafka; for msg/s and MB/s higher is better, "
           "for latency, start-up and RSS lower is better)")
     for name in names:
