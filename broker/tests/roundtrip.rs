@@ -470,6 +470,7 @@ async fn every_advertised_version_answers() {
                 ApiKey::DescribeCluster => {
                     drop(c.call(v, &DescribeClusterRequest::default()).await)
                 }
+                ApiKey::AlterConfigs => drop(c.call(v, &AlterConfigsRequest::default()).await),
                 ApiKey::IncrementalAlterConfigs => {
                     drop(c.call(v, &IncrementalAlterConfigsRequest::default()).await)
                 }

@@ -7,6 +7,7 @@
 //! A request that cannot be understood (unknown key, unsupported version, malformed body) is
 //! a [`RequestError`]: the connection logs it and closes, as Kafka does.
 
+pub mod alter_configs;
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
@@ -68,6 +69,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DescribeCluster, 0, 1),
 ];
@@ -188,6 +190,7 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
         },
         ApiKey::Fetch => fetch::handle(ctx, decode(ctx, b)?).await,
         ApiKey::ListOffsets => reply(ctx, &list_offsets::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::AlterConfigs => reply(ctx, &alter_configs::handle(ctx, decode(ctx, b)?).await),
         ApiKey::IncrementalAlterConfigs => reply(
             ctx,
             &incremental_alter_configs::handle(ctx, decode(ctx, b)?).await,
