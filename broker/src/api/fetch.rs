@@ -25,6 +25,10 @@ use crate::topics::Partition;
 /// Longest long-poll we honour, whatever the client asks.
 const MAX_WAIT: Duration = Duration::from_secs(60);
 
+/// Kafka's broker-side `fetch.max.bytes` default: caps what one response carries (plus at
+/// most one oversized first batch), so the frame size always fits its i32.
+const FETCH_MAX_BYTES: u64 = 57_671_680;
+
 /// One partition's part of the answer.
 #[derive(Debug, Clone)]
 pub struct PartitionResult {
@@ -96,9 +100,9 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Result<Response,
     let deadline = Instant::now() + wait;
     let min_bytes = req.min_bytes.max(0) as u64;
     let max_bytes = if req.max_bytes <= 0 {
-        i32::MAX as u64
+        FETCH_MAX_BYTES
     } else {
-        req.max_bytes as u64
+        (req.max_bytes as u64).min(FETCH_MAX_BYTES)
     };
     let shutdown = ctx.state.shutdown.clone();
     let results = loop {
