@@ -299,13 +299,15 @@ def java_cmd(libs: Path, cls: str, args: Sequence[str], heap: str = "256m") -> l
     return argv
 
 
-def run_java_tool(libs: Path, cls: str, args: Sequence[str], *, timeout: float = 60,
-                  input: Optional[bytes] = None, check: bool = True,
-                  heap: str = "256m") -> subprocess.CompletedProcess:
+def run_java_tool(cls: str, args: Sequence[str], *, timeout: float = 60,
+                  input: Optional[bytes] = None, check: bool = True, heap: str = "256m",
+                  libs: Optional[Path] = None) -> subprocess.CompletedProcess:
     """Run one of Kafka's CLI classes (``org.apache.kafka.tools.TopicCommand``,
     ``org.apache.kafka.tools.ConsoleProducer``,
     ``org.apache.kafka.tools.consumer.ConsoleConsumer``, ``...ProducerPerformance`` ...)
-    bounded by ``timeout``. Returns the CompletedProcess (stdout/stderr as bytes)."""
+    bounded by ``timeout``. Returns the CompletedProcess (stdout/stderr as bytes).
+    ``libs`` defaults to the Kafka jars dir (fetched if missing)."""
+    libs = libs if libs is not None else ensure_kafka_libs()
     proc = subprocess.run(java_cmd(libs, cls, args, heap), input=input, capture_output=True,
                           timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
     if check and proc.returncode != 0:
@@ -327,7 +329,7 @@ def java_tool(kafka_libs):
     """``java_tool(cls, args, timeout=60, input=None, check=True)`` -> CompletedProcess."""
 
     def run(cls: str, args: Sequence[str], **kw) -> subprocess.CompletedProcess:
-        return run_java_tool(kafka_libs, cls, args, **kw)
+        return run_java_tool(cls, args, libs=kafka_libs, **kw)
 
     return run
 
@@ -374,9 +376,9 @@ class ApacheKafka:
         self.config.write_text(KAFKA_SERVER_PROPERTIES.format(
             port=self.port, controller_port=self.controller_port, log_dir=self.data_dir))
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_java_tool(libs, "kafka.tools.StorageTool",
+        run_java_tool("kafka.tools.StorageTool",
                       ["format", "--standalone", "-t", cluster_id, "-c", str(self.config)],
-                      timeout=120)
+                      timeout=120, libs=libs)
         self._process = ManagedProcess(
             "Apache Kafka", java_cmd(libs, "kafka.Kafka", [str(self.config)], heap=heap),
             self.base / "kafka.log", self.base)
