@@ -116,6 +116,16 @@ fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// The first rebalance of an empty group waits at least this long for more members, even with
+/// `group.initial.rebalance.delay.ms=0`: consumers started together then land in one
+/// generation, instead of the first ones learning of the rest only at their next heartbeat.
+/// Kafka has a similar window by construction (completing a join is a log write).
+pub const MIN_INITIAL_JOIN_WINDOW: Duration = Duration::from_millis(50);
+
+fn join_window(config: &GroupConfig) -> Duration {
+    config.initial_rebalance_delay.max(MIN_INITIAL_JOIN_WINDOW)
+}
+
 /// Non-empty and short enough for a non-flexible wire string (and the offsets log's str16).
 fn valid_group_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= i16::MAX as usize
@@ -138,12 +148,7 @@ impl GroupCoordinator {
         let groups = offsets
             .groups()
             .into_iter()
-            .map(|g| {
-                (
-                    g.clone(),
-                    ClassicGroup::new(g, config.initial_rebalance_delay),
-                )
-            })
+            .map(|g| (g.clone(), ClassicGroup::new(g, join_window(&config))))
             .collect();
         Ok(Arc::new_cyclic(|me| GroupCoordinator {
             config,
@@ -300,7 +305,7 @@ impl GroupCoordinator {
             if !groups.contains_key(group_id) && !member_id.is_unknown() {
                 return JoinResult::error(GroupError::UnknownMemberId, member_id);
             }
-            let delay = self.config.initial_rebalance_delay;
+            let delay = join_window(&self.config);
             let group = groups
                 .entry(group_id.to_owned())
                 .or_insert_with(|| ClassicGroup::new(group_id, delay));
@@ -406,7 +411,7 @@ impl GroupCoordinator {
                     current: -1,
                 });
             }
-            let delay = self.config.initial_rebalance_delay;
+            let delay = join_window(&self.config);
             let group = groups
                 .entry(group_id.to_owned())
                 .or_insert_with(|| ClassicGroup::new(group_id, delay));
@@ -447,7 +452,7 @@ impl GroupCoordinator {
             }
         }
         // The timer may have dropped the (then offset-less, idle) group while we waited.
-        let delay = self.config.initial_rebalance_delay;
+        let delay = join_window(&self.config);
         self.lock()
             .entry(group_id.to_owned())
             .or_insert_with(|| ClassicGroup::new(group_id, delay));
