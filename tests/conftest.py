@@ -8,6 +8,7 @@ Fixtures (all processes are started in their own session and killed at teardown)
 * ``kafka_libs``      -- the Apache Kafka jars dir (``$KAFKA_LIBS``, fetched by
   ``scripts/fetch-kafka.sh`` if missing).
 * ``apache_kafka``    -- a real single-node Apache Kafka (KRaft) for the session.
+* ``kafka_cluster``   -- a real three-node Apache Kafka (KRaft) cluster, for failover tests.
 * ``any_broker``      -- parametrized over ``kafkars`` and ``kafka``: the same client suite runs
   against both, which proves the tests check Kafka behaviour and not ours.
 * ``topic``           -- a unique topic name for this test.
@@ -447,6 +448,106 @@ def apache_kafka(kafka_libs, tmp_path_factory):
         kafka.close()
 
 
+class ApacheKafkaCluster:
+    """An N-node Apache Kafka (KRaft) cluster on 127.0.0.1, every node broker+controller with a
+    static voter set (``controller.quorum.voters``). For replication and leader failover tests
+    of the client (DESIGN.md 13). ``nodes[i]`` are ApacheKafka-like handles; node ids are 1..N.
+    """
+
+    kind = "kafka-cluster"
+
+    def __init__(self, libs: Path, base: Path, size: int = 3, heap: str = "384m"):
+        self.libs = libs
+        self.base = Path(base)
+        ports = set()
+        while len(ports) < 2 * size:
+            ports.add(free_port())
+        ports = sorted(ports)
+        self.ports = ports[:size]
+        self.controller_ports = ports[size:]
+        self.bootstrap = ",".join(f"127.0.0.1:{p}" for p in self.ports)
+        voters = ",".join(f"{i + 1}@127.0.0.1:{cp}" for i, cp in enumerate(self.controller_ports))
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self.nodes = []
+        for i in range(size):
+            node_dir = self.base / f"node{i + 1}"
+            node_dir.mkdir(parents=True, exist_ok=True)
+            props = KAFKA_SERVER_PROPERTIES.format(
+                port=self.ports[i], controller_port=self.controller_ports[i],
+                log_dir=node_dir / "data")
+            props = props.replace("node.id=1", f"node.id={i + 1}")
+            props = "\n".join(line for line in props.splitlines()
+                              if not line.startswith("controller.quorum.bootstrap.servers"))
+            rf = min(3, size)
+            props += (f"\ncontroller.quorum.voters={voters}\n"
+                      f"offsets.topic.replication.factor={rf}\n"
+                      f"transaction.state.log.replication.factor={rf}\n"
+                      f"default.replication.factor={rf}\nmin.insync.replicas={max(1, rf - 1)}\n")
+            config = node_dir / "server.properties"
+            config.write_text(props)
+            run_java_tool("kafka.tools.StorageTool", ["format", "-t", cluster_id, "-c", str(config)],
+                          timeout=120, libs=libs)
+            proc = ManagedProcess(f"Apache Kafka node {i + 1}",
+                                  java_cmd(libs, "kafka.Kafka", [str(config)], heap=heap),
+                                  node_dir / "kafka.log", node_dir)
+            self.nodes.append(proc)
+
+    def start_node(self, i: int) -> None:
+        """Start (or restart) node ``i`` (0-based) without waiting."""
+        if not self.nodes[i].running():
+            self.nodes[i].spawn()
+
+    def kill9_node(self, i: int) -> None:
+        self.nodes[i].kill9()
+
+    def stop_node(self, i: int, timeout: float = 30) -> Optional[int]:
+        return self.nodes[i].terminate(timeout)
+
+    def brokers_in_metadata(self) -> int:
+        out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
+                             capture_output=True, timeout=10)
+        m = __import__("re").search(rb" (\d+) brokers:", out.stdout)
+        return int(m.group(1)) if out.returncode == 0 and m else 0
+
+    def wait_for_brokers(self, count: int, timeout: float = 120) -> None:
+        wait_until(lambda: self.brokers_in_metadata() >= count, timeout, f"{count} brokers in the cluster's metadata", interval=0.2)
+
+    def start(self, timeout: float = 180) -> "ApacheKafkaCluster":
+        for i in range(len(self.nodes)):
+            self.start_node(i)
+        try:
+            self.wait_for_brokers(len(self.nodes), timeout)
+        except TimeoutError as exc:
+            logs = "\n".join(n.log_text()[-1500:] for n in self.nodes)
+            raise TimeoutError(f"{exc}; log tails:\n{logs}") from None
+        return self
+
+    def log_text(self) -> str:
+        return "\n".join(f"--- {n.name}\n{n.log_text()}" for n in self.nodes)
+
+    def close(self) -> None:
+        for node in self.nodes:
+            if node.running():
+                node.kill9()
+
+    def __repr__(self) -> str:
+        return f"ApacheKafkaCluster({self.bootstrap})"
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster(kafka_libs, tmp_path_factory):
+    """A real three-node Apache Kafka (KRaft) cluster for the session. Tests that kill nodes
+    must start them again (``start_node`` + ``wait_for_brokers``) before they end."""
+    if shutil.which("kcat") is None:
+        pytest.skip("kcat not installed")
+    cluster = ApacheKafkaCluster(kafka_libs, tmp_path_factory.mktemp("kafka-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
 @pytest.fixture(
     scope="session",
     params=["kafkars", pytest.param("kafka", marks=pytest.mark.java)],
@@ -520,14 +621,15 @@ def kcat_tool():
 # --------------------------------------------------------------------------------------------
 
 
-def create_topic(bootstrap: str, name: str, partitions: int = 1, timeout: float = 30) -> None:
+def create_topic(bootstrap: str, name: str, partitions: int = 1, timeout: float = 30,
+                 replication: int = 1) -> None:
     """CreateTopics through confluent-kafka's AdminClient, then wait until Metadata shows every
     partition with a leader."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(name, partitions, 1)], operation_timeout=timeout,
-                                  request_timeout=timeout)
+    futures = admin.create_topics([NewTopic(name, partitions, replication)],
+                                  operation_timeout=timeout, request_timeout=timeout)
     futures[name].result(timeout=timeout)
 
     def ready():
@@ -550,7 +652,8 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if rep.when != "call" or not rep.failed:
         return
-    for name in ("kafkars_broker", "shared_kafkars", "any_broker", "apache_kafka"):
+    for name in ("kafkars_broker", "shared_kafkars", "any_broker", "apache_kafka",
+                 "kafka_cluster"):
         broker = getattr(item, "funcargs", {}).get(name)
         if broker is not None and hasattr(broker, "log_text"):
             rep.sections.append((f"{name} log tail ({broker!r})", broker.log_text()))
