@@ -485,7 +485,8 @@ class ApacheKafkaCluster:
                       f"default.replication.factor={rf}\nmin.insync.replicas={max(1, rf - 1)}\n")
             config = node_dir / "server.properties"
             config.write_text(props)
-            run_java_tool("kafka.tools.StorageTool", ["format", "-t", cluster_id, "-c", str(config)],
+            run_java_tool("kafka.tools.StorageTool",
+                          ["format", "-t", cluster_id, "-c", str(config)],
                           timeout=120, libs=libs)
             proc = ManagedProcess(f"Apache Kafka node {i + 1}",
                                   java_cmd(libs, "kafka.Kafka", [str(config)], heap=heap),
@@ -510,7 +511,8 @@ class ApacheKafkaCluster:
         return int(m.group(1)) if out.returncode == 0 and m else 0
 
     def wait_for_brokers(self, count: int, timeout: float = 120) -> None:
-        wait_until(lambda: self.brokers_in_metadata() >= count, timeout, f"{count} brokers in the cluster's metadata", interval=0.2)
+        wait_until(lambda: self.brokers_in_metadata() >= count, timeout,
+                   f"{count} brokers in the cluster's metadata", interval=0.2)
 
     def start(self, timeout: float = 180) -> "ApacheKafkaCluster":
         for i in range(len(self.nodes)):
@@ -584,8 +586,8 @@ def kcat(bootstrap: str, *args: str, input: Optional[bytes] = None, timeout: flo
     return proc
 
 
-def kcat_produce(bootstrap: str, topic: str, lines: Sequence[bytes], *, partition: Optional[int] = None,
-                 extra: Sequence[str] = (), timeout: float = 60) -> subprocess.CompletedProcess:
+def kcat_produce(bootstrap: str, topic: str, lines: Sequence[bytes], *,
+                 partition: Optional[int] = None, extra: Sequence[str] = (), timeout: float = 60) -> subprocess.CompletedProcess:
     """Produce newline-delimited messages (``-P``); waits for delivery (kcat exits after flush)."""
     args = ["-P", "-t", topic, "-c", str(len(lines)), *extra]
     if partition is not None:
