@@ -18,6 +18,16 @@
 //! [`GroupCoordinator::join`] locks the groups, runs [`ClassicGroup::join`] and either answers
 //! at once or returns a receiver the handler awaits → the response is built in `api/`.
 //! Nothing in this module knows wire structs.
+//!
+//! # Behaviour worth knowing
+//! - Offsets live in `<data-dir>/__group_offsets/offsets.log` (no `-N` suffix, so the topic
+//!   registry never mistakes it for a partition). A commit is answered after `fdatasync`.
+//! - After a restart every group with offsets is back, Empty; members are not persisted, so
+//!   running consumers get UNKNOWN_MEMBER_ID at their next heartbeat and rejoin.
+//! - An empty group's first rebalance waits `group.initial.rebalance.delay.ms` (at least
+//!   50 ms), extended by each newcomer up to the rebalance timeout.
+//! - Offsets of a group without members expire `offsets.retention` after both the group
+//!   became empty and their commit (KIP-211); a deleted topic's offsets go at once.
 
 pub mod classic_group;
 pub mod consumer_protocol;
