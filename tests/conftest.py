@@ -587,7 +587,8 @@ def kcat(bootstrap: str, *args: str, input: Optional[bytes] = None, timeout: flo
 
 
 def kcat_produce(bootstrap: str, topic: str, lines: Sequence[bytes], *,
-                 partition: Optional[int] = None, extra: Sequence[str] = (), timeout: float = 60) -> subprocess.CompletedProcess:
+                 partition: Optional[int] = None, extra: Sequence[str] = (),
+                 timeout: float = 60) -> subprocess.CompletedProcess:
     """Produce newline-delimited messages (``-P``); waits for delivery (kcat exits after flush)."""
     args = ["-P", "-t", topic, "-c", str(len(lines)), *extra]
     if partition is not None:
