@@ -23,7 +23,9 @@ done
 filtered=()
 for pkg in "${missing[@]}"; do
     case "$pkg" in
-        python3|python3-pip|python3-venv) command -v python3 >/dev/null && continue ;;
+        python3) command -v python3 >/dev/null && continue ;;
+        python3-pip) python3 -m pip --version >/dev/null 2>&1 && continue ;;
+        python3-venv) python3 -c "import venv, ensurepip" 2>/dev/null && continue ;;
         openjdk-17-jre-headless) command -v java >/dev/null && continue ;;
         maven) command -v mvn >/dev/null && continue ;;
     esac
