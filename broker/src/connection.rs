@@ -62,6 +62,10 @@ pub async fn serve(
         };
         match api::handle_frame(&state, peer, frame).await {
             Ok(Response::Nothing) => {}
+            Ok(Response::Close) => {
+                tracing::debug!(%peer, "closing connection: acks=0 produce failed");
+                break;
+            }
             Ok(Response::Frame(parts)) => {
                 if let Err(e) = write_parts(&mut stream, &parts).await {
                     tracing::debug!(%peer, error = %e, "closing connection: write failed");

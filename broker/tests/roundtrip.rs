@@ -711,3 +711,16 @@ async fn a_retried_idempotent_batch_is_not_appended_twice() {
     assert_eq!(base(c.call(9, &produce_req("idem", 0, plain, 1)).await), 4);
     broker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_acks_zero_produce_closes_the_connection() {
+    let broker = TestBroker::start().await;
+    let mut c = broker.client().await;
+    let (_, frame) = c.frame(
+        9,
+        &produce_req("no-such-topic", 0, batch(&["x"], Compression::None), 0),
+    );
+    c.send_raw(&frame).await;
+    assert!(c.closed_by_broker().await);
+    broker.stop().await;
+}

@@ -134,6 +134,9 @@ impl ResponsePart {
 pub enum Response {
     /// acks=0 Produce: nothing goes back.
     Nothing,
+    /// acks=0 Produce that failed: close the connection, the client's only hint to refresh
+    /// its metadata (as Kafka does).
+    Close,
     /// A whole frame (size prefix included), in pieces written in order.
     Frame(Vec<ResponsePart>),
 }
@@ -185,8 +188,9 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
             reply(ctx, &create_partitions::handle(ctx, decode(ctx, b)?).await)
         }
         ApiKey::Produce => match produce::handle(ctx, decode(ctx, b)?).await {
-            Some(resp) => reply(ctx, &resp),
-            None => Ok(Response::Nothing),
+            produce::Outcome::Respond(resp) => reply(ctx, &resp),
+            produce::Outcome::Silent => Ok(Response::Nothing),
+            produce::Outcome::Close => Ok(Response::Close),
         },
         ApiKey::Fetch => fetch::handle(ctx, decode(ctx, b)?).await,
         ApiKey::ListOffsets => reply(ctx, &list_offsets::handle(ctx, decode(ctx, b)?).await),

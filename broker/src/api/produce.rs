@@ -14,8 +14,8 @@ use crate::log::BatchHeader;
 use crate::state::now_ms;
 use crate::topics::Partition;
 
-/// Serves Produce; `None` for acks=0.
-pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<ProduceResponse> {
+/// Serves Produce.
+pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
     let acks_ok = matches!(req.acks, -1..=1);
     let mut responses = Vec::with_capacity(req.topic_data.len());
     for td in req.topic_data {
@@ -65,9 +65,27 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Option<Produce
         );
     }
     if req.acks == 0 {
-        return None;
+        let failed = responses
+            .iter()
+            .flat_map(|t| &t.partition_responses)
+            .any(|p| p.error_code != error_code::NONE);
+        return if failed {
+            Outcome::Close
+        } else {
+            Outcome::Silent
+        };
     }
-    Some(ProduceResponse::default().with_responses(responses))
+    Outcome::Respond(ProduceResponse::default().with_responses(responses))
+}
+
+/// What a Produce request gets back.
+#[derive(Debug)]
+pub enum Outcome {
+    Respond(ProduceResponse),
+    /// acks=0: no response.
+    Silent,
+    /// acks=0 and some partition failed: close the connection (Kafka's signal to the client).
+    Close,
 }
 
 /// Appends one partition's batches: (base offset, log start offset) or a Kafka error code.
