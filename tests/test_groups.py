@@ -6,8 +6,9 @@ from the committed offsets, skipping nothing. The same with cooperative-sticky a
 kcat's balanced consumer (Debian's librdkafka 2.0), with kafka-python, across a broker restart,
 and through the Admin API (list/describe groups, committed offsets, delete).
 
-The broker runs with `group.initial.rebalance.delay.ms=300` (not Kafka's 3000) so the suite is
-quick while the delay path is still exercised.
+Most tests run against both brokers (Apache Kafka too, which shows they check Kafka's
+behaviour). Ours runs with `group.initial.rebalance.delay.ms=300` (not Kafka's 3000) so the
+suite is quick while the delay path is still exercised.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ PER_PARTITION = 40
 
 
 @pytest.fixture
-def broker(tmp_path):
+def ours(tmp_path):
+    """A kafkars broker with a short initial rebalance delay."""
     props = tmp_path / "server.properties"
     props.write_text("group.initial.rebalance.delay.ms=300\n")
     b = KafkarsBroker(tmp_path / "data", tmp_path / "broker.log", extra_args=["--config", str(props)])
@@ -40,6 +42,15 @@ def broker(tmp_path):
         yield b
     finally:
         b.close()
+
+
+@pytest.fixture(params=["kafkars", pytest.param("kafka", marks=pytest.mark.java)])
+def broker(request):
+    """Our broker, then Apache Kafka (session-wide, `group.initial.rebalance.delay.ms=0`): the
+    same test against both shows it checks Kafka's behaviour, not ours."""
+    if request.param == "kafkars":
+        return request.getfixturevalue("ours")
+    return request.getfixturevalue("apache_kafka")
 
 
 @pytest.fixture
@@ -247,7 +258,8 @@ def test_survivor_takes_over_after_kill_9_of_a_consumer(broker, topic, group, tm
         c1.c.close()
 
 
-def test_consumer_resumes_from_committed_offset_after_broker_kill_9(broker, topic, group):
+def test_consumer_resumes_from_committed_offset_after_broker_kill_9(ours, topic, group):
+    broker = ours
     create_topic(broker.bootstrap, topic, partitions=2)
     produce(broker.bootstrap, topic, 20)
     c = Tracker(consumer(broker.bootstrap, group))
@@ -550,7 +562,8 @@ def _frame(key: int, version: int, body: bytes, correlation_id: int = 1) -> byte
     return struct.pack(">i", len(header) + len(body)) + header + body
 
 
-def test_garbage_group_requests_never_hurt_the_coordinator(broker, topic, group):
+def test_garbage_group_requests_never_hurt_the_coordinator(ours, topic, group):
+    broker = ours
     import random
     import socket
 
@@ -614,7 +627,8 @@ def _recv(s, n: int) -> bytes:
     return buf
 
 
-def test_invalid_group_requests_get_kafka_error_codes(broker, topic):
+def test_invalid_group_requests_get_kafka_error_codes(ours, topic):
+    broker = ours
     import struct
 
     create_topic(broker.bootstrap, topic, partitions=1)
