@@ -20,6 +20,7 @@ pub mod net;
 pub mod partitioner;
 pub mod producer;
 pub mod runtime;
+mod stats;
 pub mod topic_partition;
 
 pub use admin::{Admin, GroupDescription, GroupListing, GroupMember, PartitionLag};

@@ -97,6 +97,7 @@ impl FetchSettings {
 
 /// The fetcher shared by the caller's thread and the fetch task.
 pub(crate) struct Fetcher {
+    pub counters: crate::stats::Counters,
     client: Client,
     events: Arc<EventQueue>,
     settings: FetchSettings,
@@ -112,6 +113,7 @@ impl Fetcher {
     pub(crate) fn start(client: Client, events: Arc<EventQueue>) -> Arc<Fetcher> {
         let settings = FetchSettings::from_client(&client);
         let f = Arc::new(Fetcher {
+            counters: crate::stats::Counters::default(),
             client,
             events,
             settings,
@@ -218,6 +220,17 @@ impl Fetcher {
             }
             None => ErrorCode::UNKNOWN_PARTITION,
         }
+    }
+
+    /// Messages and bytes waiting in the prefetch queues.
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        let p = self.lock();
+        (p.map.values().map(|s| s.queue.len()).sum(), p.total_bytes)
+    }
+
+    /// The configured prefetch byte bound.
+    pub(crate) fn queued_max_bytes(&self) -> usize {
+        self.settings.queued_max_bytes
     }
 
     /// The application position (offset after the last consumed message), or
@@ -458,6 +471,7 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
     }
     let timeout =
         f.client.cluster.request_timeout() + Duration::from_millis(s.max_wait_ms.max(0) as u64);
+    f.counters.tx.fetch_add(1, Ordering::Relaxed);
     let resp = async {
         let conn = f.client.cluster.connection(leader).await?;
         let v = conn.version::<FetchRequest>(11)?;
@@ -545,7 +559,14 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                 if let Some(n) = next {
                     st.fetch_offset = st.fetch_offset.max(n);
                 }
+                f.counters
+                    .rxmsgs
+                    .fetch_add(msgs.len() as u64, Ordering::Relaxed);
                 for m in msgs {
+                    f.counters.rxmsg_bytes.fetch_add(
+                        m.payload.as_ref().map_or(0, |p| p.len()) as u64,
+                        Ordering::Relaxed,
+                    );
                     add_bytes += m.size();
                     st.queue.push_back(m);
                     added = true;

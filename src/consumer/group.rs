@@ -102,7 +102,35 @@ pub(crate) async fn run(core: Arc<Core>) {
     let mut joined = false;
     let mut next_hb = Instant::now();
     let mut next_md_check = Instant::now();
+    let stats_interval = match core.client.conf.get_i64("statistics.interval.ms") {
+        n if n > 0 => Some(Duration::from_millis(n as u64)),
+        _ => None,
+    };
+    let stats_id = crate::stats::StatsIdentity::new(
+        &core
+            .client
+            .conf
+            .get_str("client.id")
+            .unwrap_or_else(|| "rdkafka".into()),
+        "consumer",
+    );
+    let mut last_stats = Instant::now();
     loop {
+        if let Some(iv) = stats_interval {
+            if last_stats.elapsed() >= iv {
+                last_stats = Instant::now();
+                let (n, bytes) = core.fetcher.queued();
+                let json = stats_id.json(
+                    &core.fetcher.counters,
+                    n,
+                    bytes,
+                    0,
+                    core.fetcher.queued_max_bytes(),
+                );
+                core.events.push(Event::Stats(json));
+                core.fetcher.interrupt();
+            }
+        }
         if Arc::strong_count(&core) <= 1 {
             return;
         }
@@ -140,7 +168,10 @@ pub(crate) async fn run(core: Arc<Core>) {
                 joined = false;
             }
             lock(&core).rejoin = false;
-            let _ = tokio::time::timeout(Duration::from_millis(500), core.wake.notified()).await;
+            let nap = stats_interval.map_or(Duration::from_millis(500), |iv| {
+                iv.min(Duration::from_millis(500))
+            });
+            let _ = tokio::time::timeout(nap, core.wake.notified()).await;
             continue;
         }
         if !joined || rejoin {
@@ -210,6 +241,7 @@ pub(crate) async fn run(core: Arc<Core>) {
         }
         let until = next_hb
             .min(next_md_check)
+            .min(stats_interval.map_or(next_md_check, |iv| last_stats + iv))
             .min(last_commit + ac_interval.max(Duration::from_millis(100)));
         let _ = tokio::time::timeout(
             until.saturating_duration_since(Instant::now()),

@@ -120,6 +120,9 @@ pub(crate) struct Inner {
     pub purge_gen: AtomicUsize,
     pub fatal: Mutex<Option<KafkaError>>,
     pub metadata_wanted: AtomicBool,
+    pub counters: crate::stats::Counters,
+    pub stats_id: crate::stats::StatsIdentity,
+    pub stats_interval: Option<Duration>,
 }
 
 impl Inner {
@@ -182,6 +185,19 @@ impl Inner {
         self.space.notify_all();
     }
 
+    /// Queues a statistics event.
+    pub fn emit_stats(&self) {
+        let s = &self.settings;
+        let json = self.stats_id.json(
+            &self.counters,
+            self.outq.load(Ordering::Relaxed),
+            self.outq_bytes.load(Ordering::Relaxed),
+            s.max_msgs.min(i32::MAX as usize),
+            s.max_bytes,
+        );
+        self.events.push(Event::Stats(json));
+    }
+
     pub fn error(&self, code: ErrorCode, reason: String) {
         self.events.push_error(code, reason);
     }
@@ -242,6 +258,17 @@ impl Producer {
             purge_gen: AtomicUsize::new(0),
             fatal: Mutex::new(None),
             metadata_wanted: AtomicBool::new(false),
+            counters: crate::stats::Counters::default(),
+            stats_id: crate::stats::StatsIdentity::new(
+                &conf
+                    .get_str("client.id")
+                    .unwrap_or_else(|| "rdkafka".into()),
+                "producer",
+            ),
+            stats_interval: match conf.get_i64("statistics.interval.ms") {
+                n if n > 0 => Some(Duration::from_millis(n as u64)),
+                _ => None,
+            },
         });
         inner.client.handle.spawn(sender::run(inner.clone()));
         Ok(Producer { inner })
@@ -356,16 +383,9 @@ impl Producer {
             len: payload.map_or(0, <[u8]>::len),
             copy,
         };
-        if !acc.topics.contains_key(topic) {
-            if let Some(tm) = inner
-                .client
-                .cluster
-                .topic(topic)
-                .filter(|t| !t.partitions.is_empty())
-            {
-                acc.ensure_topic(topic, tm.partitions.len(), s.partitioner);
-            }
-        }
+        // A topic's queues are created only by the sender, under this lock, together with
+        // moving its unassigned messages in: creating them here could let a later message
+        // overtake earlier ones still waiting for metadata.
         let wake = match acc.topics.get_mut(topic) {
             Some(tq) => {
                 match Accumulator::append(tq, partition, key, payload, headers, meta, &s.limits) {

@@ -47,7 +47,14 @@ pub(super) async fn run(inner: Arc<Inner>) {
     let mut last_md: Option<Instant> = None;
     let mut pid: Option<ProducerIdent> = None;
     let mut pid_backoff: Option<Instant> = None;
+    let mut last_stats = Instant::now();
     loop {
+        if let Some(iv) = inner.stats_interval {
+            if last_stats.elapsed() >= iv {
+                last_stats = Instant::now();
+                inner.emit_stats();
+            }
+        }
         let shutdown = inner.shutdown.load(Ordering::SeqCst);
         if shutdown && inner.outq.load(Ordering::SeqCst) == 0 {
             return;
@@ -95,6 +102,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
         let mut sleep_for = Duration::from_millis(if shutdown { 10 } else { 1000 });
         if let Some(d) = next_due {
             sleep_for = sleep_for.min(d.saturating_duration_since(Instant::now()));
+        }
+        if let Some(iv) = inner.stats_interval {
+            sleep_for = sleep_for.min((last_stats + iv).saturating_duration_since(Instant::now()));
         }
         if inner.metadata_wanted.load(Ordering::SeqCst) {
             sleep_for = sleep_for.min(s.md_fast_interval.max(Duration::from_millis(10)));
@@ -377,7 +387,12 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
         .cluster
         .request_timeout()
         .max(Duration::from_millis(s.request_timeout_ms.max(0) as u64));
-    match conn.send_versioned(&req, version, wait).await {
+    inner.counters.tx.fetch_add(1, Ordering::Relaxed);
+    let resp = conn.send_versioned(&req, version, wait).await;
+    if resp.is_ok() {
+        inner.counters.rx.fetch_add(1, Ordering::Relaxed);
+    }
+    match resp {
         Err(e) => {
             if e.code == ErrorCode::TRANSPORT {
                 inner.error(e.code, e.message.clone());
@@ -473,7 +488,17 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
     };
     drop(acc);
     match outcome {
-        Ok((off, ts)) => inner.deliver(&b.topic, b.partition, off, ErrorCode::NO_ERROR, b.msgs, ts),
+        Ok((off, ts)) => {
+            inner
+                .counters
+                .txmsgs
+                .fetch_add(b.msgs.len() as u64, Ordering::Relaxed);
+            inner.counters.txmsg_bytes.fetch_add(
+                b.msgs.iter().map(|m| m.size as u64).sum(),
+                Ordering::Relaxed,
+            );
+            inner.deliver(&b.topic, b.partition, off, ErrorCode::NO_ERROR, b.msgs, ts)
+        }
         Err(code) => inner.deliver(&b.topic, b.partition, -1, code, b.msgs, 0),
     }
     inner.wake.notify_one();

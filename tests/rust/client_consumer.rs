@@ -466,3 +466,60 @@ fn consumer_reports_broker_down_as_error_event() {
     );
     c.close();
 }
+
+#[test]
+fn concurrent_clients_never_mix_partitions() {
+    let Some(b) = common::broker() else { return };
+    for _round in 0..3 {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let addr = b.addr.clone();
+                std::thread::spawn(move || {
+                    let t = common::topic("mix");
+                    let part = i % 2;
+                    if part == 1 {
+                        create(&addr, &t, 2);
+                    }
+                    let p = Producer::new(conf(&addr, &[("linger.ms", "2")])).unwrap();
+                    for k in 0..300 {
+                        let v = format!("{t}:{k}");
+                        p.produce(&t, part, Some(v.as_bytes()), None, &[], 0, 0, true)
+                            .unwrap();
+                    }
+                    p.flush(Duration::from_secs(30)).unwrap();
+                    let c = Consumer::new(conf(&addr, &[])).unwrap();
+                    c.consume_start(&t, part, OFFSET_BEGINNING).unwrap();
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    let mut got = 0;
+                    let mut bad = Vec::new();
+                    while got < 300 && Instant::now() < deadline {
+                        for m in c.consume_batch(&t, part, Duration::from_millis(100), 500) {
+                            if !m.err.is_ok() {
+                                continue;
+                            }
+                            let want = format!("{t}:{}", m.offset);
+                            if m.payload.as_deref() != Some(want.as_bytes()) {
+                                bad.push((
+                                    m.offset,
+                                    String::from_utf8_lossy(m.payload.as_deref().unwrap_or(b""))
+                                        .into_owned(),
+                                ));
+                            }
+                            got += 1;
+                        }
+                    }
+                    (t, got, bad)
+                })
+            })
+            .collect();
+        for h in handles {
+            let (t, got, bad) = h.join().unwrap();
+            assert!(
+                bad.is_empty(),
+                "{t}: foreign data {:?}",
+                &bad[..bad.len().min(3)]
+            );
+            assert_eq!(got, 300, "{t}");
+        }
+    }
+}

@@ -60,6 +60,7 @@ fn produce_keyed_with_headers_reports_in_order() {
     assert_eq!(reports.len(), n);
     assert_eq!(p.out_queue_len(), 0);
     let mut last: HashMap<i32, i64> = HashMap::new();
+    let mut last_opaque: HashMap<i32, u64> = HashMap::new();
     let mut key_part: HashMap<Vec<u8>, i32> = HashMap::new();
     let mut per_part: HashMap<i32, i64> = HashMap::new();
     for r in &reports {
@@ -68,6 +69,13 @@ fn produce_keyed_with_headers_reports_in_order() {
         if let Some(prev) = prev {
             assert_eq!(r.offset, prev + 1, "offsets in order per partition");
         }
+        // Produce order is log order: a later message never gets a smaller offset, even
+        // when the first messages waited for the topic's metadata.
+        let prev_opaque = last_opaque.insert(r.partition, r.opaque);
+        assert!(
+            prev_opaque.is_none_or(|o| o < r.opaque),
+            "message overtook an earlier one"
+        );
         let k = r.key.clone().unwrap().to_vec();
         let want = kafkars::Partitioner::ConsistentRandom
             .key_partition(Some(&k), 3)
@@ -209,4 +217,32 @@ fn message_too_large_is_synchronous() {
         .produce("t", 0, Some(&[0u8; 2000]), None, &[], 0, 0, false)
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::MSG_SIZE_TOO_LARGE);
+}
+
+#[test]
+fn statistics_events_at_interval() {
+    let p = Producer::new(conf(
+        &common::dead_addr(),
+        &[("statistics.interval.ms", "100"), ("client.id", "me")],
+    ))
+    .unwrap();
+    p.produce("t", 0, Some(b"x"), None, &[], 0, 0, false)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut stats = Vec::new();
+    while stats.len() < 2 && Instant::now() < deadline {
+        for e in p.poll_events(100, Duration::from_millis(50)) {
+            if let Event::Stats(j) = e {
+                stats.push(j);
+            }
+        }
+    }
+    assert!(stats.len() >= 2);
+    assert!(
+        stats[0].starts_with("{\"name\":\"me#producer-"),
+        "{}",
+        stats[0]
+    );
+    assert!(stats[0].contains("\"type\":\"producer\""));
+    assert!(stats[0].contains("\"msg_cnt\":1,"));
 }

@@ -55,7 +55,7 @@ pub fn broker() -> Option<Broker> {
         .port();
     let addr = format!("127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args([
             "broker",
             "--listen",
