@@ -48,6 +48,10 @@ pub fn broker() -> Option<Broker> {
         eprintln!("skipped: no kafkars binary (cargo build -p kafkars-cli)");
         return None;
     };
+    // Held from choosing the port until the broker listens on it, so two tests of this
+    // process never pick the same port.
+    static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = START.lock().unwrap_or_else(|e| e.into_inner());
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -75,8 +79,16 @@ pub fn broker() -> Option<Broker> {
             Instant::now() < deadline,
             "broker did not start listening on {addr}"
         );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "broker exited (port {port} taken?)"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "broker exited (port {port} taken?)"
+    );
     Some(Broker {
         addr,
         child: Some(child),
