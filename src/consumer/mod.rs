@@ -1,6 +1,6 @@
-//! Consumers: the background [`fetcher`] (bounded prefetch, decoding off the caller's
+//! Consumers: the background `fetcher` (bounded prefetch, decoding off the caller's
 //! thread), the low-level per-partition [`Consumer`], and the group-managed
-//! [`KafkaConsumer`] with its membership task ([`group`]) and [`assignor`]s.
+//! [`KafkaConsumer`] with its membership task (`group`) and [`assignor`]s.
 
 pub mod assignor;
 mod fetcher;

@@ -1,7 +1,7 @@
 //! The producer (php's `RdKafka\Producer`).
 //!
 //! Path of a message: [`Producer::produce`] (caller's thread) encodes it into its
-//! partition's open batch in the [`accumulator`]; the [`sender`] task on the background
+//! partition's open batch in the `accumulator`; the `sender` task on the background
 //! runtime closes batches on `linger.ms`/`batch.size`/`batch.num.messages`, compresses them,
 //! sends one Produce request per leader (one batch in flight per partition, so retries keep
 //! order and idempotent sequence numbers stay gap-free), and turns each answer into delivery

@@ -246,3 +246,39 @@ fn statistics_events_at_interval() {
     assert!(stats[0].contains("\"type\":\"producer\""));
     assert!(stats[0].contains("\"msg_cnt\":1,"));
 }
+
+#[test]
+fn forked_child_gets_a_clear_error() {
+    let p = Producer::new(conf(&common::dead_addr(), &[])).unwrap();
+    p.produce("t", 0, Some(b"x"), None, &[], 0, 0, false)
+        .unwrap();
+    // SAFETY: the child only calls into the producer (which must refuse without touching the
+    // parent's runtime threads) and then `_exit`s.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = match p.produce("t", 0, Some(b"x"), None, &[], 0, 0, false) {
+            Err(e) => e.code == ErrorCode(-172) && e.message.contains("fork"),
+            Ok(()) => false,
+        };
+        let flush_refused = p.flush(Duration::from_millis(10)).is_err();
+        let events_empty = p.poll_events(10, Duration::ZERO).is_empty();
+        // SAFETY: leave the child without running destructors or atexit handlers.
+        unsafe {
+            libc::_exit(if ok && flush_refused && events_empty {
+                0
+            } else {
+                1
+            })
+        };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for the child we just forked.
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(r, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child status {status}"
+    );
+    assert_eq!(p.out_queue_len(), 1);
+}
