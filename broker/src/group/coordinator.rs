@@ -203,8 +203,13 @@ impl GroupCoordinator {
         }]);
     }
 
-    /// Persist `ops` without waiting: on the current runtime, or (outside one) right here.
+    /// Persist `ops` without waiting: queued now, else on the current runtime, or (outside
+    /// one) right here.
     fn apply_detached(&self, ops: Vec<OffsetOp>) {
+        // Queued at once when there is room, so a later commit cannot overtake the deletion.
+        let Err(ops) = self.offsets.try_submit(ops) else {
+            return;
+        };
         let offsets = self.offsets.clone();
         let work = async move {
             if let Err(e) = offsets.apply(ops).await {

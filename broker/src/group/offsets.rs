@@ -190,6 +190,22 @@ impl OffsetStore {
         }
     }
 
+    /// Queue `ops` for the writer now, without waiting: their place in the log is fixed at
+    /// this call, before any later commit. Gives the ops back if the queue is full.
+    ///
+    /// # Errors
+    /// The queue is full or the writer is gone: the ops come back.
+    pub fn try_submit(&self, ops: Vec<OffsetOp>) -> Result<(), Vec<OffsetOp>> {
+        let (done, _ignored) = oneshot::channel();
+        self.jobs
+            .try_send(WriteJob { ops, done })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => {
+                    job.ops
+                }
+            })
+    }
+
     pub fn get(&self, group: &str, tp: &TopicPartition) -> Option<CommittedOffset> {
         self.lock().get(group).and_then(|g| g.get(tp)).cloned()
     }
