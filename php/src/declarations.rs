@@ -1,4 +1,5 @@
-//! Union parameter types ext-php-rs cannot declare.
+//! Method declarations ext-php-rs cannot express, adjusted once per process
+//! before the first request: union parameter types and deprecation flags.
 //!
 //! php-rdkafka declares `KafkaConsumer::commit(RdKafka\Message|array|null
 //! $message_or_offsets = null)` (and `commitAsync`). ext-php-rs declares
@@ -39,11 +40,39 @@ fn widen_first_param(class: &str, method: &str, extra_mask: u32) {
     }
 }
 
+/// `ZEND_ACC_DEPRECATED`: calling the method raises E_DEPRECATED.
+const ACC_DEPRECATED: u32 = 1 << 11;
+
+/// Methods php-rdkafka 6 marks `@deprecated`.
+const DEPRECATED: &[(&str, &[&str])] = &[
+    ("RdKafka", &["metadata", "outqlen", "setloglevel", "setlogger"]),
+    ("RdKafka\\Producer", &["metadata", "outqlen", "setloglevel", "setlogger"]),
+    ("RdKafka\\Consumer", &["metadata", "outqlen", "setloglevel", "setlogger"]),
+    ("RdKafka\\Conf", &["setdefaulttopicconf"]),
+];
+
+fn deprecate(class: &str, method: &str) {
+    let Some(ce) = ClassEntry::try_find(class) else { return };
+    // SAFETY: as in `widen_first_param`; only the flags word changes.
+    unsafe {
+        let func = zend_hash_str_find_ptr_lc(&ce.function_table, method.as_ptr().cast(), method.len())
+            .cast::<zend_function>();
+        if !func.is_null() {
+            (*func).common.fn_flags |= ACC_DEPRECATED;
+        }
+    }
+}
+
 /// Request startup hook: patches the declarations once per process.
 pub extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
     PATCHED.call_once(|| {
         for method in ["commit", "commitasync"] {
             widen_first_param("RdKafka\\KafkaConsumer", method, may_be::ARRAY);
+        }
+        for (class, methods) in DEPRECATED {
+            for method in *methods {
+                deprecate(class, method);
+            }
         }
     });
     0

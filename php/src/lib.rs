@@ -25,7 +25,7 @@
 //! - `queue.rs` — `RdKafka\Queue`.
 //! - `client.rs` — per-client state: config, callables, owner process, opaques.
 //! - `ops.rs` — every call into the core client, and event → callback dispatch.
-//! - `union_types.rs` — `Message|array|null` parameters (patched at first RINIT).
+//! - `declarations.rs` — union types and deprecations (patched at first RINIT).
 //! - `returns.rs` — PHP types ext-php-rs cannot derive (`int &$x`, `RdKafka\Message`).
 //!
 //! A call's path: PHP method (`kafka.rs`, `topic.rs` …) validates arguments like
@@ -42,6 +42,7 @@ pub mod callbacks;
 pub mod class_registry;
 pub mod client;
 pub mod conf;
+pub mod declarations;
 pub mod constants;
 pub mod errors;
 pub mod exception;
@@ -55,7 +56,6 @@ pub mod queue;
 pub mod returns;
 pub mod topic;
 pub mod topic_partition;
-pub mod union_types;
 pub mod weak_typing;
 
 use std::ffi::CString;
@@ -116,7 +116,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("rdkafka")
         .version(PHP_RDKAFKA_COMPAT_VERSION)
         .info_function(module_info)
-        .request_startup_function(union_types::request_startup)
+        .request_startup_function(declarations::request_startup)
         .class::<kafka::RdKafka>()
         .class::<kafka::Producer>()
         .class::<kafka::Consumer>()

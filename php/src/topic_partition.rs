@@ -32,7 +32,7 @@ impl TopicPartition {
             topic: topic.to_text(),
             partition: partition.0 as i32,
             offset: offset.0,
-            err: None,
+            err: Some(0),
         }
     }
 

@@ -66,4 +66,6 @@ string(8) "smallest"
 string(2) "-1"
 InvalidArgumentException: Invalid partitioner given
 -2: No such configuration property: "client.id"
+
+Deprecated: Method RdKafka\Conf::setDefaultTopicConf() is deprecated in %s on line %d
 done

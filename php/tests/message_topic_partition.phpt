@@ -36,7 +36,7 @@ bool(true)
 string(6) "orders"
 int(3)
 int(0)
-NULL
+int(0)
 bool(true)
 string(2) "t2"
 int(4)
