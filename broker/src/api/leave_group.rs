@@ -31,6 +31,14 @@ pub async fn handle(ctx: &RequestContext, req: LeaveGroupRequest) -> LeaveGroupR
             )
         })
         .collect();
+    for m in &req.members {
+        tracing::info!(
+            group = %req.group_id.0.as_str(),
+            member = %m.member_id.as_str(),
+            reason = m.reason.as_deref().unwrap_or(""),
+            "member leaving"
+        );
+    }
     let results = groups.leave(&req.group_id.0, &members);
     let responses = req
         .members
