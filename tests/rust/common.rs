@@ -15,6 +15,55 @@ pub struct Broker {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl Broker {
+    /// Kills the broker with SIGKILL and starts it again on the same address and data.
+    /// Returns false for an external broker (`KAFKARS_TEST_BOOTSTRAP`).
+    pub fn kill9_and_restart(&mut self) -> bool {
+        let (Some(c), Some(dir)) = (&mut self.child, &self._dir) else {
+            return false;
+        };
+        let _ = c.kill();
+        let _ = c.wait();
+        let bin = broker_bin().expect("broker binary");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut child = Command::new(&bin)
+                .args([
+                    "broker",
+                    "--listen",
+                    &self.addr,
+                    "--advertise",
+                    &self.addr,
+                    "--data-dir",
+                ])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("restart broker");
+            while TcpStream::connect(&self.addr).is_err() && child.try_wait().unwrap().is_none() {
+                assert!(
+                    Instant::now() < deadline,
+                    "broker did not restart on {}",
+                    self.addr
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if child.try_wait().unwrap().is_none() {
+                self.child = Some(child);
+                return true;
+            }
+            // The port may linger for a moment after the kill.
+            assert!(
+                Instant::now() < deadline,
+                "broker did not restart on {}",
+                self.addr
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
         if let Some(c) = &mut self.child {
