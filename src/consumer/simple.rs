@@ -20,7 +20,7 @@ pub struct Consumer {
     fetcher: Arc<Fetcher>,
     events: Arc<EventQueue>,
     coordinator: Option<Coordinator>,
-    stored: Mutex<BTreeMap<(String, i32), i64>>,
+    stored: Arc<Mutex<BTreeMap<(String, i32), i64>>>,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -38,12 +38,27 @@ impl Consumer {
         let client = Client::new(&conf)?;
         let events = Arc::new(EventQueue::new(10_000));
         let fetcher = Fetcher::start(client.clone(), events.clone());
+        let stored = Arc::new(Mutex::new(BTreeMap::new()));
+        let group = conf.get_str("group.id");
+        let interval = conf.get_i64("auto.commit.interval.ms");
+        if let (Some(g), true, true) = (
+            &group,
+            conf.topic_config().get("auto.commit.enable").as_deref() == Some("true"),
+            interval > 0,
+        ) {
+            client.handle.spawn(auto_commit(
+                client.clone(),
+                g.clone(),
+                Arc::downgrade(&stored),
+                Duration::from_millis(interval as u64),
+            ));
+        }
         Ok(Consumer {
-            coordinator: conf.get_str("group.id").map(|g| Coordinator::new(&g)),
+            coordinator: group.map(|g| Coordinator::new(&g)),
             client,
             fetcher,
             events,
-            stored: Mutex::new(BTreeMap::new()),
+            stored,
         })
     }
 
@@ -207,6 +222,44 @@ impl Consumer {
                 o
             })
             .collect()
+    }
+}
+
+/// Commits changed stored offsets every `interval` (`auto.commit.enable`), until the
+/// consumer is gone.
+async fn auto_commit(
+    client: Client,
+    group: String,
+    stored: std::sync::Weak<Mutex<BTreeMap<(String, i32), i64>>>,
+    interval: Duration,
+) {
+    let coord = Coordinator::new(&group);
+    let mut committed: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let id = CommitIdentity {
+        generation: -1,
+        member_id: String::new(),
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(stored) = stored.upgrade() else {
+            return;
+        };
+        let todo: Vec<TopicPartition> = stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(k, v)| committed.get(*k) != Some(*v))
+            .map(|((t, p), o)| TopicPartition::new(t.clone(), *p, *o))
+            .collect();
+        drop(stored);
+        if todo.is_empty() {
+            continue;
+        }
+        if let Ok(res) = coord.commit(&client.cluster, &id, &todo).await {
+            for tp in res.into_iter().filter(|tp| tp.err.is_ok()) {
+                committed.insert((tp.topic, tp.partition), tp.offset);
+            }
+        }
     }
 }
 

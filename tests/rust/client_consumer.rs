@@ -523,3 +523,54 @@ fn concurrent_clients_never_mix_partitions() {
         }
     }
 }
+
+#[test]
+fn low_level_offset_store_is_auto_committed() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("llstore");
+    produce(&b.addr, &t, 0, 10, "none", 0);
+    let g = common::topic("gll");
+    let c = Consumer::new(conf(
+        &b.addr,
+        &[("group.id", &g), ("auto.commit.interval.ms", "100")],
+    ))
+    .unwrap();
+    c.consume_start(&t, 0, OFFSET_BEGINNING).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = None;
+    while last.is_none_or(|o| o < 4) && Instant::now() < deadline {
+        if let Some(m) = c
+            .consume(&t, 0, Duration::from_millis(100))
+            .filter(|m| m.err.is_ok())
+        {
+            last = Some(m.offset);
+        }
+    }
+    c.offset_store(&t, 0, 4).unwrap();
+    let q = KafkaConsumer::new(conf(&b.addr, &[("group.id", &g)])).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut committed = -1;
+    while committed != 5 && Instant::now() < deadline {
+        committed = q
+            .committed(&[TopicPartition::new(&t, 0, 0)], Duration::from_secs(5))
+            .unwrap()[0]
+            .offset;
+    }
+    assert_eq!(committed, 5);
+    // STORED resumes from the committed offset.
+    c.consume_stop(&t, 0).unwrap();
+    drop(c);
+    let c2 = Consumer::new(conf(&b.addr, &[("group.id", &g)])).unwrap();
+    c2.consume_start(&t, 0, kafkars::topic_partition::OFFSET_STORED)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut first = None;
+    while first.is_none() && Instant::now() < deadline {
+        first = c2
+            .consume(&t, 0, Duration::from_millis(100))
+            .filter(|m| m.err.is_ok())
+            .map(|m| m.offset);
+    }
+    assert_eq!(first, Some(5));
+    q.close();
+}
