@@ -14,7 +14,7 @@ $stop = sys_get_temp_dir() . "/$topic.stop";
 @unlink($stop);
 $so = null;
 foreach (file('/proc/self/maps') as $line) {
-    if (preg_match('#(/\S*kafkars\S*\.so)#', $line, $m)) { $so = $m[1]; break; }
+    if (preg_match('#(/\S*(?:kafkars|rdkafka)[^/\s]*\.so)\s*$#', $line, $m)) { $so = $m[1]; break; }
 }
 $members = [];
 $outputs = [];

@@ -11,7 +11,7 @@ $topic = kafkars_topic('phpt_demo');
 var_dump(kafkars_create_topic($topic, 2));
 $so = null;
 foreach (file('/proc/self/maps') as $line) {
-    if (preg_match('#(/\S*kafkars\S*\.so)#', $line, $m)) { $so = $m[1]; break; }
+    if (preg_match('#(/\S*(?:kafkars|rdkafka)[^/\s]*\.so)\s*$#', $line, $m)) { $so = $m[1]; break; }
 }
 $examples = __DIR__ . '/../examples';
 $php = escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg($so);

@@ -10,7 +10,7 @@ if (!is_readable('/proc/self/maps')) die('skip /proc not available');
 // The extension file this PHP loaded (run-tests passes it with -d extension=).
 $so = null;
 foreach (file('/proc/self/maps') as $line) {
-    if (preg_match('#(/\S*kafkars\S*\.so)#', $line, $m)) { $so = $m[1]; break; }
+    if (preg_match('#(/\S*(?:kafkars|rdkafka)[^/\s]*\.so)\s*$#', $line, $m)) { $so = $m[1]; break; }
 }
 $dir = sys_get_temp_dir() . '/kafkars-fpm-' . getmypid();
 @mkdir($dir);

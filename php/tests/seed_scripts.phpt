@@ -8,7 +8,7 @@ require __DIR__ . '/broker_tools.inc';
 $topic = kafkars_topic('phpt_seed');
 $so = null;
 foreach (file('/proc/self/maps') as $line) {
-    if (preg_match('#(/\S*kafkars\S*\.so)#', $line, $m)) { $so = $m[1]; break; }
+    if (preg_match('#(/\S*(?:kafkars|rdkafka)[^/\s]*\.so)\s*$#', $line, $m)) { $so = $m[1]; break; }
 }
 $examples = __DIR__ . '/../examples';
 $php = escapeshellarg(PHP_BINARY) . ' -n -d extension=' . escapeshellarg($so);
