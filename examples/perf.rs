@@ -19,6 +19,10 @@ fn main() {
     let mut conf = Config::new();
     conf.set("bootstrap.servers", bootstrap).expect("bootstrap.servers");
     conf.set("linger.ms", "5").expect("linger.ms");
+    for kv in std::env::var("PERF_CONF").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = kv.split_once('=').expect("PERF_CONF is k=v,k=v");
+        conf.set(k, v).expect("PERF_CONF property");
+    }
     let payload = vec![b'x'; size];
     let p = Producer::new(conf.clone()).expect("producer");
     let t0 = Instant::now();
