@@ -12,7 +12,7 @@ use super::message::Message;
 use crate::client::{list_offsets, Client};
 use crate::error::{ErrorCode, KafkaError};
 use crate::event::EventQueue;
-use crate::net::records::decode_batches;
+use crate::net::records::{decode_batches, scan_next_offset};
 use crate::topic_partition::{OFFSET_BEGINNING, OFFSET_END, OFFSET_TAIL_BASE};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::{BrokerId, FetchRequest, TopicName};
@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 
 type Tp = (Arc<str>, i32);
 
-/// Messages, the offset after the last batch, and the high watermark — or the error.
-type FetchOutcome = Result<(Vec<Message>, Option<i64>, i64), ErrorCode>;
+/// Records, the fetch offset, the offset after the last batch, the high watermark — or the
+/// error.
+type Status = Result<(bytes::Bytes, i64, Option<i64>, i64), ErrorCode>;
 
 #[derive(Debug)]
 struct PartState {
@@ -98,6 +99,7 @@ impl FetchSettings {
 /// The fetcher shared by the caller's thread and the fetch task.
 pub(crate) struct Fetcher {
     pub counters: crate::stats::Counters,
+    decode_order: tokio::sync::Mutex<()>,
     client: Client,
     events: Arc<EventQueue>,
     settings: FetchSettings,
@@ -114,6 +116,7 @@ impl Fetcher {
         let settings = FetchSettings::from_client(&client);
         let f = Arc::new(Fetcher {
             counters: crate::stats::Counters::default(),
+            decode_order: tokio::sync::Mutex::new(()),
             client,
             events,
             settings,
@@ -478,7 +481,8 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
         conn.send_versioned(&req, v, timeout).await
     }
     .await;
-    let mut out: Vec<(Tp, u64, FetchOutcome)> = Vec::new();
+    // Phase A: statuses and next offsets from batch headers only.
+    let mut out: Vec<(Tp, u64, Status)> = Vec::new();
     match resp {
         Err(e) => {
             f.md_wanted.store(true, Ordering::SeqCst);
@@ -505,37 +509,19 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                     None => Err(ErrorCode::UNKNOWN_PARTITION),
                     Some(pd) if pd.error_code != 0 => Err(ErrorCode::from_kafka(pd.error_code)),
                     Some(pd) => {
-                        let mut recs = Vec::new();
-                        match decode_batches(
-                            pd.records.clone().unwrap_or_default(),
-                            *off,
-                            &mut recs,
-                        ) {
-                            Err(e) => Err(e.code),
-                            Ok(next) => {
-                                let msgs = recs
-                                    .into_iter()
-                                    .map(|r| Message {
-                                        err: ErrorCode::NO_ERROR,
-                                        topic: k.0.clone(),
-                                        partition: k.1,
-                                        offset: r.offset,
-                                        timestamp: r.timestamp,
-                                        timestamp_type: if r.timestamp_type == 1 { 2 } else { 1 },
-                                        key: r.key,
-                                        payload: r.value,
-                                        headers: r.headers,
-                                    })
-                                    .collect();
-                                Ok((msgs, next, pd.high_watermark))
-                            }
-                        }
+                        let records = pd.records.clone().unwrap_or_default();
+                        let next = scan_next_offset(&records);
+                        Ok((records, *off, next, pd.high_watermark))
                     }
                 };
                 out.push((k.clone(), *ep, r));
             }
         }
     }
+    // Responses are applied in arrival order: this guard is taken before the partitions
+    // are released for their next fetch, so a later response waits for this one's decode.
+    let _order = f.decode_order.lock().await;
+    let mut decode: Vec<(Tp, u64, bytes::Bytes, i64, i64)> = Vec::new();
     let mut p = f.lock();
     p.leaders_in_flight.remove(&leader);
     let mut added = false;
@@ -550,43 +536,12 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
         }
         let mut add_bytes = 0;
         match r {
-            Ok((msgs, next, hwm)) => {
+            Ok((records, off, next, hwm)) => {
                 st.hwm = hwm;
-                if let Some(last) = msgs.last() {
-                    st.fetch_offset = last.offset + 1;
-                    st.eof_sent = false;
-                }
                 if let Some(n) = next {
                     st.fetch_offset = st.fetch_offset.max(n);
                 }
-                f.counters
-                    .rxmsgs
-                    .fetch_add(msgs.len() as u64, Ordering::Relaxed);
-                for m in msgs {
-                    f.counters.rxmsg_bytes.fetch_add(
-                        m.payload.as_ref().map_or(0, |p| p.len()) as u64,
-                        Ordering::Relaxed,
-                    );
-                    add_bytes += m.size();
-                    st.queue.push_back(m);
-                    added = true;
-                }
-                if s.partition_eof && !st.eof_sent && st.fetch_offset >= hwm && hwm >= 0 {
-                    st.eof_sent = true;
-                    let m = Message::error(
-                        key.0.clone(),
-                        key.1,
-                        st.fetch_offset,
-                        ErrorCode::PARTITION_EOF,
-                        format!(
-                            "Fetch from broker {leader} reached end of partition at offset {} (HighwaterMark {hwm})",
-                            st.fetch_offset
-                        ),
-                    );
-                    add_bytes += m.size();
-                    st.queue.push_back(m);
-                    added = true;
-                }
+                decode.push((key.clone(), epoch, records, off, hwm));
             }
             Err(code) if code == ErrorCode::OFFSET_OUT_OF_RANGE => {
                 if reset == crate::topic_partition::OFFSET_INVALID {
@@ -626,6 +581,83 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                     st.queue.push_back(m);
                     added = true;
                 }
+            }
+        }
+        st.queued_bytes += add_bytes;
+        p.total_bytes += add_bytes;
+    }
+    drop(p);
+    // Phase B: the partitions may be fetched again while this data is decoded.
+    f.wake.notify_one();
+    let mut decoded = Vec::with_capacity(decode.len());
+    for (key, epoch, records, off, hwm) in decode {
+        let mut recs = Vec::new();
+        let r = decode_batches(records, off, &mut recs).map(|_| {
+            recs.into_iter()
+                .map(|r| Message {
+                    err: ErrorCode::NO_ERROR,
+                    topic: key.0.clone(),
+                    partition: key.1,
+                    offset: r.offset,
+                    timestamp: r.timestamp,
+                    timestamp_type: if r.timestamp_type == 1 { 2 } else { 1 },
+                    key: r.key,
+                    payload: r.value,
+                    headers: r.headers,
+                })
+                .collect::<Vec<_>>()
+        });
+        decoded.push((key, epoch, r, hwm));
+    }
+    let mut p = f.lock();
+    for (key, epoch, r, hwm) in decoded {
+        let Some(st) = p.map.get_mut(&key) else {
+            continue;
+        };
+        if st.epoch != epoch {
+            continue;
+        }
+        let mut add_bytes = 0;
+        match r {
+            Ok(msgs) => {
+                if !msgs.is_empty() {
+                    st.eof_sent = false;
+                }
+                f.counters
+                    .rxmsgs
+                    .fetch_add(msgs.len() as u64, Ordering::Relaxed);
+                for m in msgs {
+                    f.counters.rxmsg_bytes.fetch_add(
+                        m.payload.as_ref().map_or(0, |p| p.len()) as u64,
+                        Ordering::Relaxed,
+                    );
+                    add_bytes += m.size();
+                    st.queue.push_back(m);
+                    added = true;
+                }
+                if s.partition_eof && !st.eof_sent && st.fetch_offset >= hwm && hwm >= 0 {
+                    st.eof_sent = true;
+                    let m = Message::error(
+                        key.0.clone(),
+                        key.1,
+                        st.fetch_offset,
+                        ErrorCode::PARTITION_EOF,
+                        format!(
+                            "Fetch from broker {leader} reached end of partition at offset {} (HighwaterMark {hwm})",
+                            st.fetch_offset
+                        ),
+                    );
+                    add_bytes += m.size();
+                    st.queue.push_back(m);
+                    added = true;
+                }
+            }
+            Err(e) => {
+                st.backoff_until = Some(Instant::now() + s.error_backoff);
+                let m = Message::error(key.0.clone(), key.1, st.fetch_offset, e.code, e.message);
+                add_bytes += m.size();
+                st.queue.push_back(m);
+                added = true;
             }
         }
         st.queued_bytes += add_bytes;

@@ -414,6 +414,32 @@ pub fn decode_batches(
     Ok(next)
 }
 
+/// The offset after the last complete v2 batch in `data`, from batch headers only (no
+/// decompression): lets the fetcher ask for the next data before decoding this.
+pub fn scan_next_offset(data: &[u8]) -> Option<i64> {
+    let mut next = None;
+    let mut pos = 0usize;
+    while data.len().saturating_sub(pos) >= 27 {
+        let b = &data[pos..];
+        let len = i32::from_be_bytes([b[8], b[9], b[10], b[11]]);
+        if len < 15 {
+            break;
+        }
+        let total = 12 + len as usize;
+        if b.len() < total {
+            break;
+        }
+        if b[16] == 2 {
+            let base = i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            let last = i32::from_be_bytes([b[23], b[24], b[25], b[26]]);
+            let after = base.saturating_add(i64::from(last)).saturating_add(1);
+            next = Some(next.map_or(after, |n: i64| n.max(after)));
+        }
+        pos += total;
+    }
+    next
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,6 +512,22 @@ mod tests {
             assert_eq!(set.records[2].value.as_ref().map(|v| v.len()), Some(300));
             assert_eq!(set.records[0].sequence, 4);
         }
+    }
+
+    #[test]
+    fn scan_agrees_with_decode() {
+        let b = sample(Codec::Zstd);
+        let mut two = BytesMut::from(&b[..]);
+        let mut second = BytesMut::from(&b[..]);
+        second[0..8].copy_from_slice(&3i64.to_be_bytes());
+        two.extend_from_slice(&second);
+        let two = two.freeze();
+        let mut out = Vec::new();
+        let next = decode_batches(two.clone(), 0, &mut out).unwrap();
+        assert_eq!(next, Some(6));
+        assert_eq!(scan_next_offset(&two), Some(6));
+        assert_eq!(scan_next_offset(&two[..two.len() - 1]), Some(3));
+        assert_eq!(scan_next_offset(&[]), None);
     }
 
     #[test]

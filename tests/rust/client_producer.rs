@@ -340,7 +340,9 @@ fn idempotent_producer_survives_broker_kill9_without_duplicates() {
     let c = kafkars::Consumer::new(conf(&b.addr, &[])).unwrap();
     c.consume_start(&t, 0, kafkars::topic_partition::OFFSET_BEGINNING)
         .unwrap();
-    let mut seen = std::collections::BTreeMap::new();
+    // value → offsets it was read at (two offsets = a duplicate in the log; the same offset
+    // twice = the consumer read it twice).
+    let mut seen: std::collections::BTreeMap<u64, Vec<i64>> = std::collections::BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while (seen.len() as u64) < n && Instant::now() < deadline {
         for m in c.consume_batch(&t, 0, Duration::from_millis(100), 1000) {
@@ -348,7 +350,7 @@ fn idempotent_producer_survives_broker_kill9_without_duplicates() {
                 let k: u64 = String::from_utf8_lossy(m.payload.as_deref().unwrap())
                     .parse()
                     .unwrap();
-                *seen.entry(k).or_insert(0u32) += 1;
+                seen.entry(k).or_default().push(m.offset);
             }
         }
     }
@@ -358,10 +360,10 @@ fn idempotent_producer_survives_broker_kill9_without_duplicates() {
         let k: u64 = String::from_utf8_lossy(m.payload.as_deref().unwrap())
             .parse()
             .unwrap();
-        *seen.entry(k).or_insert(0u32) += 1;
+        seen.entry(k).or_default().push(m.offset);
     }
     assert_eq!(seen.len() as u64, n, "every acknowledged message is there");
-    let dups: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
+    let dups: Vec<_> = seen.iter().filter(|(_, o)| o.len() > 1).collect();
     assert!(
         dups.is_empty(),
         "duplicates: {:?}",
