@@ -1,23 +1,48 @@
 //! Idempotent producers, the part this broker does: a retried batch (same producer id,
 //! epoch, base sequence and record count as one of that producer's last five batches on the
 //! partition) is answered with the offset it got the first time instead of being appended
-//! twice. Sequence gaps are not rejected, and the state lives in memory only — after a
-//! restart a retry of a batch acknowledged before the restart can still be duplicated.
+//! twice, and a batch that does not continue its producer's sequence is refused
+//! (OUT_OF_ORDER_SEQUENCE_NUMBER).
+//!
+//! The state lives in memory and is rebuilt from the tail of the log when a partition is
+//! opened ([`ProducerState::load`]), so a retry of a batch acknowledged just before a crash
+//! is still recognised after the restart. Kafka does the same from a snapshot plus the log
+//! after it; without snapshots we bound the scan instead (see [`SEGMENTS_SCANNED`]).
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::log::BatchHeader;
+use crate::log::{BatchHeader, LogError, PartitionLog};
 
 /// Batches remembered per producer (Kafka keeps five: max.in.flight for idempotence).
 const RECENT: usize = 5;
 /// Producers remembered per partition; the state is dropped when exceeded.
 const MAX_PRODUCERS: usize = 10_000;
+/// Segments scanned when a partition is opened: the active one and the one before it.
+///
+/// A retry that must be recognised after a restart is of a batch in flight at the crash,
+/// i.e. appended at most `delivery.timeout.ms` (two minutes by default) before it — at the
+/// tail of the log. Scanning the previous segment too covers a roll within that window.
+/// Older batches are not needed: a producer retries only its last five, and one whose
+/// batches are all older starts out unknown (accepted as Kafka accepts an unknown producer).
+/// Only batch headers are read, so the cost is one `pread` per 8 KiB or per batch, at most
+/// two segments' worth (`segment.bytes`, 1 GiB by default) per partition.
+pub const SEGMENTS_SCANNED: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct SeenBatch {
     base_sequence: i32,
     record_count: i32,
+    last_offset_delta: i32,
     base_offset: i64,
+}
+
+impl SeenBatch {
+    /// The sequence the producer's next batch must start with. Sequences wrap from
+    /// `i32::MAX` to 0 (Kafka's `DefaultRecordBatch.incrementSequence`).
+    fn next_sequence(&self) -> i32 {
+        let next = i64::from(self.base_sequence) + i64::from(self.last_offset_delta) + 1;
+        (next % (i64::from(i32::MAX) + 1)) as i32
+    }
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +62,16 @@ fn idempotent(h: &BatchHeader) -> bool {
 }
 
 impl ProducerState {
+    /// Rebuilds the state from the batches of the last [`SEGMENTS_SCANNED`] segments.
+    ///
+    /// # Errors
+    /// I/O errors; `CorruptBatch` if a scanned segment holds bytes that are not a batch.
+    pub fn load(log: &PartitionLog) -> Result<ProducerState, LogError> {
+        let mut state = ProducerState::default();
+        log.for_each_recent_header(SEGMENTS_SCANNED, |h| state.record(h, h.base_offset))?;
+        Ok(state)
+    }
+
     /// The base offset a batch got when it was first appended, if this is a retry of it.
     pub fn duplicate_of(&self, h: &BatchHeader) -> Option<i64> {
         if !idempotent(h) {
@@ -52,7 +87,28 @@ impl ProducerState {
             .map(|b| b.base_offset)
     }
 
-    /// Remembers an appended batch.
+    /// Whether `h` does not continue its producer's sequence: it must start right after the
+    /// producer's last batch, or at 0 when the epoch changes. A batch of a producer not
+    /// remembered (new, or forgotten) is accepted, as Kafka does. Check
+    /// [`ProducerState::duplicate_of`] first: a retry is not out of order.
+    pub fn out_of_order(&self, h: &BatchHeader) -> bool {
+        if !idempotent(h) {
+            return false;
+        }
+        let Some(last) = self
+            .producers
+            .get(&h.producer_id)
+            .and_then(|p| p.recent.back().map(|b| (p.epoch, b)))
+        else {
+            return false;
+        };
+        match last {
+            (epoch, _) if epoch != h.producer_epoch => h.base_sequence != 0,
+            (_, b) => h.base_sequence != b.next_sequence(),
+        }
+    }
+
+    /// Remembers an appended batch (`base_offset` is the offset it was given).
     pub fn record(&mut self, h: &BatchHeader, base_offset: i64) {
         if !idempotent(h) {
             return;
@@ -71,6 +127,7 @@ impl ProducerState {
         p.recent.push_back(SeenBatch {
             base_sequence: h.base_sequence,
             record_count: h.record_count,
+            last_offset_delta: h.last_offset_delta,
             base_offset,
         });
     }
@@ -122,5 +179,20 @@ mod tests {
             None,
             "not idempotent"
         );
+    }
+
+    #[test]
+    fn sequence_gaps_are_out_of_order() {
+        let mut s = ProducerState::default();
+        assert!(!s.out_of_order(&header(9, 0, 40, 10)), "unknown producer");
+        s.record(&header(9, 0, 0, 10), 0);
+        assert!(!s.out_of_order(&header(9, 0, 10, 5)), "next in line");
+        assert!(s.out_of_order(&header(9, 0, 11, 5)), "a gap");
+        assert!(s.out_of_order(&header(9, 0, 5, 5)), "going back");
+        assert!(!s.out_of_order(&header(9, 1, 0, 5)), "new epoch from 0");
+        assert!(s.out_of_order(&header(9, 1, 3, 5)), "new epoch not from 0");
+        assert!(!s.out_of_order(&header(-1, -1, -1, 5)), "not idempotent");
+        s.record(&header(7, 0, i32::MAX - 4, 5), 10);
+        assert!(!s.out_of_order(&header(7, 0, 0, 1)), "sequences wrap to 0");
     }
 }

@@ -88,13 +88,20 @@ pub struct Partition {
 }
 
 impl Partition {
+    /// Wraps an opened log, rebuilding the idempotent-producer state from its tail. A log
+    /// whose tail cannot be scanned still opens (reads will report the damage); its
+    /// producers start out unknown.
     fn new(topic: &str, index: i32, log: PartitionLog) -> Self {
         let (end_offset, _) = watch::channel(log.log_end_offset());
+        let producers = ProducerState::load(&log).unwrap_or_else(|e| {
+            tracing::warn!(topic, partition = index, error = %e, "producer state not rebuilt from the log");
+            ProducerState::default()
+        });
         Partition {
             topic: topic.into(),
             index,
             log: Mutex::new(Some(log)),
-            producers: Mutex::new(ProducerState::default()),
+            producers: Mutex::new(producers),
             end_offset,
         }
     }

@@ -1,8 +1,9 @@
 //! Produce: validate and append producer batches as they arrived (DESIGN.md decision 2).
 //!
 //! acks=0 gets no response at all; acks other than 0, 1, -1 is INVALID_REQUIRED_ACKS for
-//! every partition. A retried idempotent batch is answered with its first offsets (see
-//! `producer_state`); sequence numbers are otherwise not checked.
+//! every partition. A retried idempotent batch is answered with its first offsets, and one
+//! that leaves a gap in its producer's sequence gets OUT_OF_ORDER_SEQUENCE_NUMBER (see
+//! `producer_state`).
 
 use bytes::BytesMut;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
@@ -88,22 +89,33 @@ pub enum Outcome {
     Close,
 }
 
+/// Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER (kept here, its only user).
+const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+
 /// Appends one partition's batches: (base offset, log start offset) or a Kafka error code.
-/// A retried idempotent batch gets the offsets of its first append back instead.
+/// A retried idempotent batch gets the offsets of its first append back instead; one that
+/// does not continue its producer's sequence is refused.
 fn append(partition: &Partition, records: &[u8]) -> Result<(i64, i64), i16> {
     let mut guard = partition.log();
     let log = guard
         .as_mut()
         .ok_or(error_code::UNKNOWN_TOPIC_OR_PARTITION)?;
-    // Only a partition's data made of exactly one batch is matched against earlier ones
+    // Only a partition's data made of exactly one batch is checked against earlier ones
     // (what idempotent producers send).
     let single = BatchHeader::parse(records)
         .ok()
         .flatten()
         .filter(|h| h.size() == records.len());
     if let Some(h) = &single {
-        if let Some(base_offset) = partition.producers().duplicate_of(h) {
+        let producers = partition.producers();
+        if let Some(base_offset) = producers.duplicate_of(h) {
             return Ok((base_offset, log.log_start_offset()));
+        }
+        if producers.out_of_order(h) {
+            tracing::debug!(topic = %partition.topic, partition = partition.index,
+                producer_id = h.producer_id, epoch = h.producer_epoch,
+                base_sequence = h.base_sequence, "out-of-order sequence");
+            return Err(OUT_OF_ORDER_SEQUENCE_NUMBER);
         }
     }
     // The frame's bytes are shared; the log patches offsets in place, so copy once.
@@ -112,9 +124,15 @@ fn append(partition: &Partition, records: &[u8]) -> Result<(i64, i64), i16> {
         tracing::debug!(topic = %partition.topic, partition = partition.index, error = %e, "produce rejected");
         log_error_code(&e)
     })?;
-    if let Some(h) = &single {
-        partition.producers().record(h, info.base_offset);
+    // Every appended batch is remembered (its header now carries its offset), so the
+    // sequence check of the next one sees them all.
+    let mut producers = partition.producers();
+    let mut at = 0;
+    while let Ok(Some(h)) = BatchHeader::parse(&batches[at..]) {
+        producers.record(&h, h.base_offset);
+        at += h.size();
     }
+    drop(producers);
     partition.notify_appended(log.log_end_offset());
     Ok((info.base_offset, info.log_start_offset))
 }

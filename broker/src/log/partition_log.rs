@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::batch::{patch_base_offset, patch_leader_epoch, validate_batches};
+use super::batch::{patch_base_offset, patch_leader_epoch, validate_batches, BatchHeader};
 use super::recovery::{closed_indexes_agree, rebuild, recover_active};
 use super::retention::{segments_to_delete, SegmentStats};
 use super::segment::{segment_paths, Segment, MAX_SEGMENT_BYTES};
@@ -233,6 +233,23 @@ impl PartitionLog {
     /// Number of segments (the active one included).
     pub fn segment_count(&self) -> usize {
         self.segments.len()
+    }
+
+    /// Calls `f` with the header of every batch in the last `segments` segments (the active
+    /// one included), oldest first.
+    ///
+    /// # Errors
+    /// I/O errors; `CorruptBatch` if the scan meets bytes that are not a batch.
+    pub fn for_each_recent_header(
+        &self,
+        segments: usize,
+        mut f: impl FnMut(&BatchHeader),
+    ) -> Result<(), LogError> {
+        let skip = self.segments.len().saturating_sub(segments);
+        for seg in self.segments.values().skip(skip) {
+            seg.for_each_header(&mut f)?;
+        }
+        Ok(())
     }
 
     /// Validates the producer's record batches (one or more, back to back: magic 2, length,

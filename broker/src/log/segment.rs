@@ -281,6 +281,21 @@ impl Segment {
         HeaderCursor::new(self).header_at(position)
     }
 
+    /// Calls `f` with every batch header of the segment, first to last (one buffered
+    /// forward scan; only headers are read).
+    ///
+    /// # Errors
+    /// I/O errors; `CorruptBatch` if the scan meets bytes that are not a batch.
+    pub fn for_each_header(&self, mut f: impl FnMut(&BatchHeader)) -> Result<(), LogError> {
+        let mut position = 0;
+        let mut cursor = HeaderCursor::new(self);
+        while let Some(h) = cursor.header_at(position)? {
+            f(&h);
+            position += h.size() as u64;
+        }
+        Ok(())
+    }
+
     /// The first batch whose last offset is >= `offset`: its position and header. `None` if
     /// every batch of the segment ends before `offset`.
     ///

@@ -1,0 +1,136 @@
+//! Idempotent producers across a broker restart: the producer state is rebuilt from the log,
+//! so a retry of a batch appended before the restart gets its first offset back.
+
+mod common;
+
+use bytes::Bytes;
+use common::{producer_batch, Client, TestBroker};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::Compression;
+
+const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+
+fn name(s: &str) -> TopicName {
+    TopicName(StrBytes::from_string(s.into()))
+}
+
+async fn create(c: &mut Client, topic: &str) {
+    let req = CreateTopicsRequest::default()
+        .with_timeout_ms(5000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(name(topic))
+            .with_num_partitions(1)
+            .with_replication_factor(1)]);
+    let r = c.call(7, &req).await;
+    assert_eq!(r.topics[0].error_code, 0);
+}
+
+async fn producer_id(c: &mut Client) -> (i64, i16) {
+    let r = c
+        .call(
+            4,
+            &InitProducerIdRequest::default().with_transactional_id(None),
+        )
+        .await;
+    (r.producer_id.0, r.producer_epoch)
+}
+
+/// Produces one batch with acks=-1: (error code, base offset).
+async fn produce(c: &mut Client, topic: &str, records: &Bytes) -> (i16, i64) {
+    let req = ProduceRequest::default()
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(records.clone()))])]);
+    let r = c.call(9, &req).await;
+    let p = &r.responses[0].partition_responses[0];
+    (p.error_code, p.base_offset)
+}
+
+async fn high_watermark(c: &mut Client, topic: &str) -> i64 {
+    let req = FetchRequest::default()
+        .with_max_wait_ms(0)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(name(topic))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    let r = c.call(12, &req).await;
+    r.responses[0].partitions[0].high_watermark
+}
+
+async fn restart(
+    broker: TestBroker,
+    tweak: impl FnOnce(&mut kafkars_broker::BrokerConfig),
+) -> TestBroker {
+    let dir = broker.stop_keep_dir().await;
+    TestBroker::start_with(|cfg| {
+        tweak(cfg);
+        cfg.data_dir = dir.path().to_path_buf();
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_restart_gets_its_first_offset_back() {
+    let broker = TestBroker::start().await;
+    let mut c = broker.client().await;
+    create(&mut c, "idem-restart").await;
+    let (id, epoch) = producer_id(&mut c).await;
+    let first = producer_batch(&["a", "b"], Compression::None, id, epoch, 0);
+    let second = producer_batch(&["c"], Compression::None, id, epoch, 2);
+    assert_eq!(produce(&mut c, "idem-restart", &first).await, (0, 0));
+    assert_eq!(produce(&mut c, "idem-restart", &second).await, (0, 2));
+    drop(c);
+
+    let broker = restart(broker, |_| {}).await;
+    let mut c = broker.client().await;
+    // Retries of both batches (their responses lost to the restart) are not appended again.
+    assert_eq!(produce(&mut c, "idem-restart", &second).await, (0, 2));
+    assert_eq!(produce(&mut c, "idem-restart", &first).await, (0, 0));
+    assert_eq!(high_watermark(&mut c, "idem-restart").await, 3);
+    // The sequence carries on where the log left it: a gap is refused, the next one appended.
+    let gap = producer_batch(&["x"], Compression::None, id, epoch, 5);
+    assert_eq!(
+        produce(&mut c, "idem-restart", &gap).await.0,
+        OUT_OF_ORDER_SEQUENCE_NUMBER
+    );
+    let third = producer_batch(&["d"], Compression::None, id, epoch, 3);
+    assert_eq!(produce(&mut c, "idem-restart", &third).await, (0, 3));
+    assert_eq!(high_watermark(&mut c, "idem-restart").await, 4);
+    broker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_of_a_batch_in_the_previous_segment_is_recognised() {
+    // Every batch rolls a new segment, so the retried batch is in the one before the active.
+    let tiny_segments = |cfg: &mut kafkars_broker::BrokerConfig| cfg.log.segment_bytes = 100;
+    let broker = TestBroker::start_with(tiny_segments).await;
+    let mut c = broker.client().await;
+    create(&mut c, "idem-roll").await;
+    let (id, epoch) = producer_id(&mut c).await;
+    let batches: Vec<Bytes> = (0..3)
+        .map(|i| producer_batch(&["v"], Compression::None, id, epoch, i))
+        .collect();
+    for (i, b) in batches.iter().enumerate() {
+        assert_eq!(produce(&mut c, "idem-roll", b).await, (0, i as i64));
+    }
+    drop(c);
+
+    let broker = restart(broker, tiny_segments).await;
+    let mut c = broker.client().await;
+    assert_eq!(produce(&mut c, "idem-roll", &batches[1]).await, (0, 1));
+    assert_eq!(produce(&mut c, "idem-roll", &batches[2]).await, (0, 2));
+    assert_eq!(high_watermark(&mut c, "idem-roll").await, 3);
+    broker.stop().await;
+}
