@@ -378,7 +378,8 @@ class ApacheKafka:
             port=self.port, controller_port=self.controller_port, log_dir=self.data_dir))
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         run_java_tool("kafka.tools.StorageTool",
-                      ["format", "--standalone", "-t", cluster_id, "-c", str(self.config)],
+                      ["format", "--standalone", f"--cluster-id={cluster_id}",
+                       "-c", str(self.config)],
                       timeout=120, libs=libs)
         self._process = ManagedProcess(
             "Apache Kafka", java_cmd(libs, "kafka.Kafka", [str(self.config)], heap=heap),
@@ -486,7 +487,7 @@ class ApacheKafkaCluster:
             config = node_dir / "server.properties"
             config.write_text(props)
             run_java_tool("kafka.tools.StorageTool",
-                          ["format", "-t", cluster_id, "-c", str(config)],
+                          ["format", f"--cluster-id={cluster_id}", "-c", str(config)],
                           timeout=120, libs=libs)
             proc = ManagedProcess(f"Apache Kafka node {i + 1}",
                                   java_cmd(libs, "kafka.Kafka", [str(config)], heap=heap),
