@@ -59,7 +59,7 @@ impl Client {
             };
             let _ = tx.send(r);
         });
-        rx.recv_timeout(timeout + Duration::from_secs(1))
+        rx.recv_timeout(timeout.saturating_add(Duration::from_secs(1)))
             .unwrap_or_else(|_| Err(KafkaError::new(ErrorCode::TIMED_OUT)))
     }
 

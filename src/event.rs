@@ -142,7 +142,7 @@ impl EventQueue {
 
     /// Takes up to `max` events, waiting up to `timeout` for the first one.
     pub(crate) fn pop(&self, max: usize, timeout: Duration) -> Vec<Event> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::runtime::deadline_after(timeout);
         let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if !q.is_empty() || max == 0 {

@@ -80,3 +80,11 @@ impl Default for ProcessGuard {
         Self::new()
     }
 }
+
+/// `now + timeout` for caller-supplied timeouts, capped so that absurd values (e.g. a negative
+/// PHP timeout cast to unsigned) wait "forever" instead of overflowing.
+pub(crate) fn deadline_after(timeout: std::time::Duration) -> std::time::Instant {
+    let cap = std::time::Duration::from_secs(10 * 365 * 24 * 3600);
+    let now = std::time::Instant::now();
+    now.checked_add(timeout.min(cap)).unwrap_or(now)
+}

@@ -248,7 +248,7 @@ impl Fetcher {
     /// Takes the next message: from one partition, or round-robin over all. Waits up to
     /// `timeout`.
     pub(crate) fn pop(&self, only: Option<(&str, i32)>, timeout: Duration) -> Option<Message> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::runtime::deadline_after(timeout);
         let key = only.map(|(t, p)| (Arc::<str>::from(t), p));
         let mut p = self.lock();
         loop {

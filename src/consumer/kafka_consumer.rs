@@ -435,7 +435,7 @@ impl KafkaConsumer {
         if self.check().is_err() {
             return Ok(None);
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::runtime::deadline_after(timeout);
         loop {
             for ev in self.core.events.pop(1000, Duration::ZERO) {
                 self.serve_event(ev, &mut serve)?;

@@ -162,7 +162,7 @@ impl Consumer {
         timeout: Duration,
         max: usize,
     ) -> Vec<Message> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::runtime::deadline_after(timeout);
         let mut out = Vec::new();
         while out.len() < max {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -460,7 +460,7 @@ impl Producer {
         if let Err(e) = self.inner.client.guard.check() {
             return Ok(Err(e));
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::runtime::deadline_after(timeout);
         self.set_flushing(true);
         let r = loop {
             let now = Instant::now();

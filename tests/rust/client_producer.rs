@@ -375,3 +375,20 @@ fn idempotent_producer_survives_broker_kill9_without_duplicates() {
         &dups[..dups.len().min(5)]
     );
 }
+
+#[test]
+fn huge_timeouts_do_not_panic() {
+    let p = Producer::new(conf(&common::dead_addr(), &[])).unwrap();
+    assert!(p.poll_events(10, Duration::ZERO).is_empty());
+    p.flush(Duration::MAX).unwrap();
+    let c = kafkars::Consumer::new(conf(&common::dead_addr(), &[])).unwrap();
+    assert!(c.consume_batch("t", 0, Duration::ZERO, 10).is_empty());
+    let e = p
+        .client()
+        .metadata(true, None, Duration::from_millis(200))
+        .unwrap_err();
+    assert!(
+        e.code == ErrorCode::TIMED_OUT || e.code == ErrorCode::ALL_BROKERS_DOWN,
+        "{e:?}"
+    );
+}
