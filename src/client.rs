@@ -31,6 +31,14 @@ impl Client {
     /// # Errors
     /// When the background runtime cannot start.
     pub fn new(conf: &Config) -> Result<Client> {
+        let proto = conf.get("security.protocol").unwrap_or_default();
+        if proto != "plaintext" {
+            // Refuse rather than silently talking plaintext to a TLS/SASL listener.
+            return Err(KafkaError::with_message(
+                ErrorCode::NOT_IMPLEMENTED,
+                format!("security.protocol \"{proto}\" is not supported by kafkars yet (plaintext only)"),
+            ));
+        }
         Ok(Client {
             cluster: Cluster::new(conf),
             handle: runtime::handle()?,

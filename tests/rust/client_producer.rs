@@ -392,3 +392,10 @@ fn huge_timeouts_do_not_panic() {
         "{e:?}"
     );
 }
+
+#[test]
+fn unsupported_security_protocol_is_refused() {
+    let e = Producer::new(conf("127.0.0.1:1", &[("security.protocol", "SASL_SSL")])).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NOT_IMPLEMENTED);
+    assert!(e.message.contains("sasl_ssl"), "{}", e.message);
+}
