@@ -115,6 +115,7 @@ pub(crate) async fn run(core: Arc<Core>) {
         "consumer",
     );
     let mut last_stats = Instant::now();
+    let mut missing: std::collections::HashSet<String> = std::collections::HashSet::new();
     loop {
         if let Some(iv) = stats_interval {
             if last_stats.elapsed() >= iv {
@@ -183,6 +184,7 @@ pub(crate) async fn run(core: Arc<Core>) {
                 revoke_all(&core, false).await;
             }
             lock(&core).rejoin = false;
+            check_subscription(&core, &mut missing).await;
             let joined_or_closing = tokio::select! {
                 r = join_and_sync(&core) => Some(r),
                 _ = until_closing(&core) => None,
@@ -238,6 +240,7 @@ pub(crate) async fn run(core: Arc<Core>) {
         if now >= next_md_check {
             next_md_check = now + Duration::from_secs(3);
             check_leader_metadata(&core).await;
+            check_subscription(&core, &mut missing).await;
         }
         let until = next_hb
             .min(next_md_check)
@@ -255,6 +258,48 @@ pub(crate) async fn run(core: Arc<Core>) {
 async fn until_closing(core: &Arc<Core>) {
     while !lock(core).closing {
         let _ = tokio::time::timeout(Duration::from_millis(50), core.wake.notified()).await;
+    }
+}
+
+/// Reports each subscribed topic that does not exist once, as librdkafka does, through a
+/// consumer error message (`UNKNOWN_TOPIC_OR_PART`, "Subscribed topic not available").
+async fn check_subscription(core: &Arc<Core>, missing: &mut std::collections::HashSet<String>) {
+    let subscription = lock(core).subscription.clone();
+    if subscription.is_empty() {
+        return;
+    }
+    let Ok(md) = core
+        .client
+        .cluster
+        .fetch_metadata(Some(&subscription), false)
+        .await
+    else {
+        return;
+    };
+    for t in &md.topics {
+        if t.err == ErrorCode::UNKNOWN_TOPIC_OR_PART {
+            if missing.insert(t.name.clone()) {
+                let text = format!(
+                    "Subscribed topic not available: {}: {}",
+                    t.name,
+                    t.err.description()
+                );
+                let m = super::message::Message::error(
+                    Arc::from(t.name.as_str()),
+                    -1,
+                    -1001,
+                    t.err,
+                    text,
+                );
+                core.error_messages
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_back(m);
+                core.fetcher.interrupt();
+            }
+        } else if t.err.is_ok() {
+            missing.remove(&t.name);
+        }
     }
 }
 

@@ -46,6 +46,8 @@ pub(crate) struct Core {
     pub auto_store: bool,
     pub closed: AtomicBool,
     pub close_started: AtomicBool,
+    /// Consumer errors returned by `consume()` as messages (subscribed topic missing).
+    pub error_messages: Mutex<std::collections::VecDeque<Message>>,
 }
 
 impl Core {
@@ -256,6 +258,7 @@ impl KafkaConsumer {
             auto_store: conf.get_bool("enable.auto.offset.store"),
             closed: AtomicBool::new(false),
             close_started: AtomicBool::new(false),
+            error_messages: Mutex::new(std::collections::VecDeque::new()),
             client,
         });
         core.client.handle.spawn(group::run(core.clone()));
@@ -439,6 +442,15 @@ impl KafkaConsumer {
         loop {
             for ev in self.core.events.pop(1000, Duration::ZERO) {
                 self.serve_event(ev, &mut serve)?;
+            }
+            let pending = self
+                .core
+                .error_messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop_front();
+            if let Some(m) = pending {
+                return Ok(Some(m));
             }
             let now = Instant::now();
             let slice = deadline

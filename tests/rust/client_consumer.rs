@@ -574,3 +574,28 @@ fn low_level_offset_store_is_auto_committed() {
     assert_eq!(first, Some(5));
     q.close();
 }
+
+#[test]
+fn subscribing_to_a_missing_topic_reports_it_once() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("missing");
+    let g = common::topic("gmiss");
+    let c = KafkaConsumer::new(conf(&b.addr, &[("group.id", &g)])).unwrap();
+    c.subscribe(std::slice::from_ref(&t)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut errs = Vec::new();
+    while errs.is_empty() && Instant::now() < deadline {
+        if let Some(m) = c.consume(Duration::from_millis(100)) {
+            errs.push(m);
+        }
+    }
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].err, ErrorCode::UNKNOWN_TOPIC_OR_PART);
+    assert_eq!(&*errs[0].topic, t.as_str());
+    let text = String::from_utf8_lossy(errs[0].payload.as_deref().unwrap()).into_owned();
+    assert!(
+        text.starts_with("Subscribed topic not available: "),
+        "{text}"
+    );
+    c.close();
+}
