@@ -283,12 +283,9 @@ fn forked_child_gets_a_clear_error() {
     assert_eq!(p.out_queue_len(), 1);
 }
 
-/// Ignored by default: about one run in ten the broker appends the batch that was in flight
-/// at the kill a second time (same producer id, epoch and sequence, new offsets), i.e. it
-/// does not rebuild producer state from the log tail after kill -9 (broker, issue #2).
-/// Run with `cargo test -p kafkars --test client_producer -- --ignored`.
+/// The broker rebuilds idempotent producer state from the log tail on restart, so the batch
+/// that was in flight at the kill is recognised as a retry and not appended twice.
 #[test]
-#[ignore]
 fn idempotent_producer_survives_broker_kill9_without_duplicates() {
     let Some(mut b) = common::broker() else {
         return;
