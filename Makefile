@@ -56,7 +56,7 @@ test: deps
 
 test-cargo:
 	@mkdir -p $(LOGS)
-	@set -o pipefail; $(CARGO) test 2>&1 | tee $(LOGS)/cargo.log; \
+	@set -o pipefail; $(CARGO) test --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log; \
 	  echo $$? > $(LOGS)/cargo.log.rc
 
 test-pytest:
