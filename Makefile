@@ -79,8 +79,13 @@ test-phpt:
 demo: deps build
 	@scripts/demo.sh
 
+# Broker vs Apache Kafka; client core vs kcat and kafkars.so vs PEER_EXT (php-rdkafka, if
+# given); group rebalance time vs Apache Kafka. Each row prints the peer and the ratio.
 bench: deps build
 	@scripts/bench-broker.sh
+	@KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars $(PYTHON) scripts/bench-clients.py
+	@KAFKARS_BENCH=1 KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars $(PYTHON) -m pytest -q -s \
+	  tests/test_groups_bench.py
 
 install: build-php
 	@test -f $(RELEASE)/kafkars.so || { echo "install: kafkars.so not built (needs php8.2-dev)"; exit 1; }
