@@ -17,9 +17,14 @@ fn main() {
     let count: usize = args[3].parse().unwrap_or(1_000_000);
     let size: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(100);
     let mut conf = Config::new();
-    conf.set("bootstrap.servers", bootstrap).expect("bootstrap.servers");
+    conf.set("bootstrap.servers", bootstrap)
+        .expect("bootstrap.servers");
     conf.set("linger.ms", "5").expect("linger.ms");
-    for kv in std::env::var("PERF_CONF").unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
+    for kv in std::env::var("PERF_CONF")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
         let (k, v) = kv.split_once('=').expect("PERF_CONF is k=v,k=v");
         conf.set(k, v).expect("PERF_CONF property");
     }
@@ -27,7 +32,10 @@ fn main() {
     let p = Producer::new(conf.clone()).expect("producer");
     let t0 = Instant::now();
     for _ in 0..count {
-        while p.produce(topic, 0, Some(&payload), None, &[], 0, 0, false).is_err() {
+        while p
+            .produce(topic, 0, Some(&payload), None, &[], 0, 0, false)
+            .is_err()
+        {
             p.poll_events(10_000, Duration::from_millis(1));
         }
     }

@@ -15,7 +15,11 @@ mod produce;
 mod topics;
 
 #[derive(Parser)]
-#[command(name = "kafkars", version, about = "Pure-Rust Kafka: broker and client tools")]
+#[command(
+    name = "kafkars",
+    version,
+    about = "Pure-Rust Kafka: broker and client tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

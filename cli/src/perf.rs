@@ -136,8 +136,10 @@ fn progress(total: u64) -> ProgressBar {
     };
     let pb = ProgressBar::with_draw_target(Some(total), target);
     pb.set_style(
-        ProgressStyle::with_template("{bar:40} {human_pos}/{human_len} msgs, {elapsed_precise} elapsed, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} msgs, {elapsed_precise} elapsed, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb
 }

@@ -45,18 +45,30 @@ const ACC_DEPRECATED: u32 = 1 << 11;
 
 /// Methods php-rdkafka 6 marks `@deprecated`.
 const DEPRECATED: &[(&str, &[&str])] = &[
-    ("RdKafka", &["metadata", "outqlen", "setloglevel", "setlogger"]),
-    ("RdKafka\\Producer", &["metadata", "outqlen", "setloglevel", "setlogger"]),
-    ("RdKafka\\Consumer", &["metadata", "outqlen", "setloglevel", "setlogger"]),
+    (
+        "RdKafka",
+        &["metadata", "outqlen", "setloglevel", "setlogger"],
+    ),
+    (
+        "RdKafka\\Producer",
+        &["metadata", "outqlen", "setloglevel", "setlogger"],
+    ),
+    (
+        "RdKafka\\Consumer",
+        &["metadata", "outqlen", "setloglevel", "setlogger"],
+    ),
     ("RdKafka\\Conf", &["setdefaulttopicconf"]),
 ];
 
 fn deprecate(class: &str, method: &str) {
-    let Some(ce) = ClassEntry::try_find(class) else { return };
+    let Some(ce) = ClassEntry::try_find(class) else {
+        return;
+    };
     // SAFETY: as in `widen_first_param`; only the flags word changes.
     unsafe {
-        let func = zend_hash_str_find_ptr_lc(&ce.function_table, method.as_ptr().cast(), method.len())
-            .cast::<zend_function>();
+        let func =
+            zend_hash_str_find_ptr_lc(&ce.function_table, method.as_ptr().cast(), method.len())
+                .cast::<zend_function>();
         if !func.is_null() {
             (*func).common.fn_flags |= ACC_DEPRECATED;
         }

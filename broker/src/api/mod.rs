@@ -17,9 +17,9 @@ pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
 pub mod fetch;
-pub mod incremental_alter_configs;
 pub mod find_coordinator;
 pub mod heartbeat;
+pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod join_group;
 pub mod leave_group;
@@ -76,7 +76,10 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
 
 /// The advertised version range of an API key.
 pub fn supported_range(key: ApiKey) -> Option<(i16, i16)> {
-    SUPPORTED.iter().find(|(k, _, _)| *k == key).map(|&(_, min, max)| (min, max))
+    SUPPORTED
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|&(_, min, max)| (min, max))
 }
 
 /// Why a request could not be served; the connection is closed.
@@ -90,9 +93,17 @@ pub enum RequestError {
     #[error("unsupported version {version} of {key:?}")]
     UnsupportedVersion { key: ApiKey, version: i16 },
     #[error("malformed {key:?} v{version} request: {reason}")]
-    Malformed { key: ApiKey, version: i16, reason: String },
+    Malformed {
+        key: ApiKey,
+        version: i16,
+        reason: String,
+    },
     #[error("cannot encode {key:?} v{version} response: {reason}")]
-    Encode { key: ApiKey, version: i16, reason: String },
+    Encode {
+        key: ApiKey,
+        version: i16,
+        reason: String,
+    },
 }
 
 /// What one request needs to know about where it came from.
@@ -162,7 +173,10 @@ pub async fn handle_frame(
         return Ok(api_versions::unsupported_version(correlation_id));
     }
     if version < min || version > max {
-        return Err(RequestError::UnsupportedVersion { key: api_key, version });
+        return Err(RequestError::UnsupportedVersion {
+            key: api_key,
+            version,
+        });
     }
     let header_version = api_key.request_header_version(version);
     let header: RequestHeader = decode_with(&mut frame, header_version, api_key, version)?;
@@ -205,10 +219,10 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
         ApiKey::DescribeCluster => {
             reply(ctx, &describe_cluster::handle(ctx, decode(ctx, b)?).await)
         }
-        ApiKey::InitProducerId => {
-            reply(ctx, &init_producer_id::handle(ctx, decode(ctx, b)?).await)
+        ApiKey::InitProducerId => reply(ctx, &init_producer_id::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::FindCoordinator => {
+            reply(ctx, &find_coordinator::handle(ctx, decode(ctx, b)?).await)
         }
-        ApiKey::FindCoordinator => reply(ctx, &find_coordinator::handle(ctx, decode(ctx, b)?).await),
         ApiKey::JoinGroup => reply(ctx, &join_group::handle(ctx, decode(ctx, b)?).await),
         ApiKey::SyncGroup => reply(ctx, &sync_group::handle(ctx, decode(ctx, b)?).await),
         ApiKey::Heartbeat => reply(ctx, &heartbeat::handle(ctx, decode(ctx, b)?).await),
@@ -240,8 +254,16 @@ fn decode_with<T: Decodable>(
     // The crate is not written for hostile input; a panic here must only cost the connection.
     match std::panic::catch_unwind(AssertUnwindSafe(|| T::decode(buf, decode_version))) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(RequestError::Malformed { key, version, reason: e.to_string() }),
-        Err(_) => Err(RequestError::Malformed { key, version, reason: "decoder panicked".into() }),
+        Ok(Err(e)) => Err(RequestError::Malformed {
+            key,
+            version,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(RequestError::Malformed {
+            key,
+            version,
+            reason: "decoder panicked".into(),
+        }),
     }
 }
 
@@ -253,8 +275,17 @@ pub fn reply<T: Encodable + HeaderVersion>(
     ctx: &RequestContext,
     body: &T,
 ) -> Result<Response, RequestError> {
-    let frame = encode_frame(ctx.correlation_id, T::header_version(ctx.version), body, ctx.version)
-        .map_err(|reason| RequestError::Encode { key: ctx.api_key, version: ctx.version, reason })?;
+    let frame = encode_frame(
+        ctx.correlation_id,
+        T::header_version(ctx.version),
+        body,
+        ctx.version,
+    )
+    .map_err(|reason| RequestError::Encode {
+        key: ctx.api_key,
+        version: ctx.version,
+        reason,
+    })?;
     Ok(Response::Frame(vec![ResponsePart::Bytes(frame)]))
 }
 
