@@ -47,10 +47,13 @@ test: deps
 	@rm -rf $(LOGS) && mkdir -p $(LOGS)
 	-@set -o pipefail; $(MAKE) --no-print-directory build 2>&1 | tee $(LOGS)/build.log; \
 	  echo $$? > $(LOGS)/build.log.rc
+	-@set -o pipefail; $(CARGO) fmt --all --check 2>&1 | tee $(LOGS)/fmt.log; \
+	  echo $$? > $(LOGS)/fmt.log.rc
 	-@$(MAKE) --no-print-directory test-cargo
 	-@$(MAKE) --no-print-directory test-pytest
 	-@$(MAKE) --no-print-directory test-phpt
-	@$(PYTHON) scripts/test-summary.py build:$(LOGS)/build.log cargo:$(LOGS)/cargo.log \
+	@$(PYTHON) scripts/test-summary.py build:$(LOGS)/build.log fmt:$(LOGS)/fmt.log \
+	  cargo:$(LOGS)/cargo.log \
 	  pytest:$(LOGS)/pytest.xml \
 	  phpt:$(LOGS)/phpt.log
 

@@ -44,6 +44,8 @@ if ! command -v cargo >/dev/null && [[ ! -x "$HOME/.cargo/bin/cargo" ]]; then
     echo "install-deps: installing Rust (rustup, minimal profile)" >&2
     curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >&2
 fi
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt >&2
 
 PY_MODULES="confluent_kafka kafka lz4 snappy zstandard pytest pytest_timeout"
 PIP_PKGS="confluent-kafka kafka-python lz4 python-snappy cramjam zstandard pytest pytest-timeout"

@@ -4,6 +4,7 @@
 
 Arguments are ``kind:path`` pairs; ``path.rc`` holds the suite's exit status.
     build:LOG    the build step: no tests of its own; a failed build counts as one failure
+    fmt:LOG      `cargo fmt --check`: like build, unformatted code counts as one failure
     cargo:LOG    cargo test output ("test result: ok. 3 passed; 0 failed; ...")
     pytest:XML   pytest --junitxml report
     phpt:LOG     PHP run-tests.php output ("Tests passed : 5 ...")
@@ -57,7 +58,7 @@ def main(args):
         rc_file = Path(path + ".rc")
         rc = int(rc_file.read_text().strip() or 1) if rc_file.exists() else 0
         try:
-            if kind == "build":
+            if kind in ("build", "fmt"):
                 print(f"{kind:7} " + ("ok" if rc == 0 else f"FAILED (exit {rc}), see {path}"))
                 total_failed += 1 if rc else 0
                 continue
