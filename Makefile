@@ -65,7 +65,7 @@ test-cargo:
 test-pytest:
 	@mkdir -p $(LOGS)
 	@KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars $(PYTHON) -m pytest tests -q \
-	  --junitxml=$(LOGS)/pytest.xml $(PYTEST_ARGS); echo $$? > $(LOGS)/pytest.xml.rc
+	  --junitxml=$(LOGS)/pytest.xml --ignore=tests/test_groups_bench.py $(PYTEST_ARGS); echo $$? > $(LOGS)/pytest.xml.rc
 
 # The .phpt suite gets a fresh broker in KAFKARS_BROKERS (tests that need one skip without it).
 test-phpt:

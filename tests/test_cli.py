@@ -208,13 +208,8 @@ def test_bootstrap_from_environment(shared_kafkars, topic):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_describe_shows_configs(any_broker, topic, request):
+def test_describe_shows_configs(any_broker, topic):
     b = any_broker.bootstrap
-    if any_broker.kind == "kafkars":
-        # Known gap (broker): per-topic configs from CreateTopics are not stored yet, so
-        # DescribeConfigs answers the broker defaults.
-        request.applymarker(pytest.mark.xfail(reason="kafkars broker keeps no per-topic configs",
-                                              strict=False))
     kafkars(b, "topics", "create", topic, "--config", "retention.ms=60000")
     wait_until(lambda: kafkars(b, "topics", "describe", topic, check=False).returncode == 0, 30,
                "the topic to be described")
