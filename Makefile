@@ -14,7 +14,7 @@ PHP_RUN_TESTS = $(firstword $(wildcard /usr/lib/php/*/build/run-tests.php))
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help deps build build-cli build-php test test-cargo test-pytest test-phpt demo bench install
+.PHONY: help deps build build-cli build-php test test-cargo test-pytest test-phpt test-phpt-valgrind demo bench install
 
 help:
 	@echo "make build    release build: $(RELEASE)/kafkars and $(RELEASE)/kafkars.so"
@@ -52,10 +52,11 @@ test: deps
 	-@$(MAKE) --no-print-directory test-cargo
 	-@$(MAKE) --no-print-directory test-pytest
 	-@$(MAKE) --no-print-directory test-phpt
+	-@$(MAKE) --no-print-directory test-phpt-valgrind
 	@$(PYTHON) scripts/test-summary.py build:$(LOGS)/build.log fmt:$(LOGS)/fmt.log \
 	  cargo:$(LOGS)/cargo.log \
 	  pytest:$(LOGS)/pytest.xml \
-	  phpt:$(LOGS)/phpt.log
+	  phpt:$(LOGS)/phpt.log phpt:$(LOGS)/phpt-valgrind.log
 
 test-cargo:
 	@mkdir -p $(LOGS)
@@ -77,6 +78,18 @@ test-phpt:
 	    | tee $(LOGS)/phpt.log; echo $$? > $(LOGS)/phpt.log.rc; \
 	else \
 	  echo "test-phpt: no kafkars.so or no run-tests.php; .phpt suite not run"; \
+	fi
+
+# The memcheck subset (php/run-tests.sh --valgrind): valgrind errors (invalid reads/writes,
+# leaks) make run-tests.php report the test as LEAK, which the summary counts as failed.
+test-phpt-valgrind:
+	@mkdir -p $(LOGS)
+	@if [ -f $(RELEASE)/kafkars.so ] && command -v valgrind >/dev/null; then \
+	  set -o pipefail; KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars \
+	    scripts/with-broker.sh php/run-tests.sh --valgrind $(CURDIR)/$(RELEASE)/kafkars.so 2>&1 \
+	    | tee $(LOGS)/phpt-valgrind.log; echo $$? > $(LOGS)/phpt-valgrind.log.rc; \
+	else \
+	  echo "test-phpt-valgrind: no kafkars.so or no valgrind; memcheck subset not run"; \
 	fi
 
 demo: deps build

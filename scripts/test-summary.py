@@ -44,7 +44,7 @@ def phpt_counts(text):
         m = re.search(rf"^Tests {name}\s*:\s*(\d+)", text, re.M)
         return int(m.group(1)) if m else 0
 
-    return field("passed"), field("failed") + field("borked")
+    return field("passed"), field("failed") + field("borked") + field("leaked")
 
 
 def main(args):
