@@ -56,7 +56,7 @@ pub use consumer::{Consumer, KafkaConsumer, Message};
 pub use error::{ErrorCode, KafkaError};
 pub use event::{DeliveryReport, Event};
 pub use partitioner::Partitioner;
-pub use producer::Producer;
+pub use producer::{ConsumerGroupMetadata, Producer};
 pub use topic_partition::TopicPartition;
 
 /// The librdkafka version whose behaviour this crate follows (`RD_KAFKA_VERSION`).

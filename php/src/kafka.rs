@@ -247,28 +247,37 @@ impl Producer {
         TopicRet::new(ProducerTopic::new(owner, name, conf))
     }
 
-    /// The transactional API: librdkafka's answer without `transactional.id`,
-    /// and a clear `_NOT_IMPLEMENTED` with it (the core has no transactions).
-    fn transactions_unsupported(&self) -> PhpResult<()> {
+    /// The core producer (a Producer always has one).
+    fn core(&self) -> PhpResult<&kafkars::Producer> {
         self.state.check_process()?;
-        let err = if self
-            .state
-            .config()
-            .get("transactional.id")
-            .is_none_or(|id| id.is_empty())
-        {
-            kafkars::KafkaError::with_message(
-                kafkars::ErrorCode::NOT_CONFIGURED,
-                "The Transactional API requires transactional.id to be configured",
-            )
-        } else {
-            kafkars::KafkaError::with_message(
-                kafkars::ErrorCode::NOT_IMPLEMENTED,
-                "Transactions are not supported by kafkars yet",
-            )
-        };
-        Err(exception::kafka_error_from(&err))
+        self.state
+            .producer()
+            .ok_or_else(|| exception::from_code(kafkars::ErrorCode::STATE.0))
     }
+}
+
+/// php-rdkafka's timeouts: -1 waits without a limit (the core caps it).
+fn txn_timeout(timeout_ms: i64) -> std::time::Duration {
+    if timeout_ms < 0 {
+        std::time::Duration::MAX
+    } else {
+        std::time::Duration::from_millis(timeout_ms as u64)
+    }
+}
+
+/// The `flush` of commit/abort: php's own flush, so delivery-report callbacks run inside
+/// `commitTransaction()` as they do inside librdkafka's.
+fn txn_flush(
+    this: &ext_php_rs::types::Zval,
+    state: &ClientState,
+    t: std::time::Duration,
+) -> kafkars::producer::FlushResult<PhpException> {
+    let code = ops::flush(this, state, t.as_millis().min(i64::MAX as u128) as i64)?;
+    Ok(if code == 0 {
+        Ok(())
+    } else {
+        Err(kafkars::KafkaError::new(kafkars::ErrorCode(code as i32)))
+    })
 }
 
 rdkafka_impl!(Producer {
@@ -277,22 +286,31 @@ rdkafka_impl!(Producer {
     }
 
     pub fn init_transactions(&self, timeout_ms: PhpInt) -> PhpResult<()> {
-        let _ = timeout_ms;
-        self.transactions_unsupported()
+        self.core()?
+            .init_transactions(txn_timeout(timeout_ms.0))
+            .map_err(|e| exception::kafka_error_from(&e))
     }
 
     pub fn begin_transaction(&self) -> PhpResult<()> {
-        self.transactions_unsupported()
+        self.core()?
+            .begin_transaction()
+            .map_err(|e| exception::kafka_error_from(&e))
     }
 
-    pub fn commit_transaction(&self, timeout_ms: PhpInt) -> PhpResult<()> {
-        let _ = timeout_ms;
-        self.transactions_unsupported()
+    pub fn commit_transaction(self_: &mut ZendClassObject<Self>, timeout_ms: PhpInt) -> PhpResult<()> {
+        let this = ops::this_zval(self_);
+        let state = &self_.state;
+        let core = self_.core()?;
+        core.commit_transaction_with(txn_timeout(timeout_ms.0), |t| txn_flush(&this, state, t))?
+            .map_err(|e| exception::kafka_error_from(&e))
     }
 
-    pub fn abort_transaction(&self, timeout_ms: PhpInt) -> PhpResult<()> {
-        let _ = timeout_ms;
-        self.transactions_unsupported()
+    pub fn abort_transaction(self_: &mut ZendClassObject<Self>, timeout_ms: PhpInt) -> PhpResult<()> {
+        let this = ops::this_zval(self_);
+        let state = &self_.state;
+        let core = self_.core()?;
+        core.abort_transaction_with(txn_timeout(timeout_ms.0), |t| txn_flush(&this, state, t))?
+            .map_err(|e| exception::kafka_error_from(&e))
     }
 });
 

@@ -510,8 +510,25 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                     Some(pd) if pd.error_code != 0 => Err(ErrorCode::from_kafka(pd.error_code)),
                     Some(pd) => {
                         let records = pd.records.clone().unwrap_or_default();
+                        // The next offset counts aborted batches too, so they are passed.
                         let next = scan_next_offset(&records);
-                        Ok((records, *off, next, pd.high_watermark))
+                        let (records, end) = if s.isolation == 1 {
+                            let aborted: Vec<(i64, i64)> = pd
+                                .aborted_transactions
+                                .iter()
+                                .flatten()
+                                .map(|t| (t.producer_id.0, t.first_offset))
+                                .collect();
+                            // read_committed ends at the last stable offset (EOF, lag).
+                            let lso = pd.last_stable_offset;
+                            (
+                                super::aborted::filter_aborted(records, &aborted),
+                                if lso >= 0 { lso } else { pd.high_watermark },
+                            )
+                        } else {
+                            (records, pd.high_watermark)
+                        };
+                        Ok((records, *off, next, end))
                     }
                 };
                 out.push((k.clone(), *ep, r));

@@ -40,7 +40,7 @@ pub(crate) struct GroupState {
     rebalance_timeout_ms: i32,
     heartbeat: Duration,
     auto_commit_interval: Duration,
-    instance_id: Option<String>,
+    pub(crate) instance_id: Option<String>,
     /// Leader only: partition counts the last assignment used.
     leader_view: Option<BTreeMap<String, i32>>,
 }

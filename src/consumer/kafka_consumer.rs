@@ -270,6 +270,19 @@ impl KafkaConsumer {
         &self.core.client
     }
 
+    /// The group identity for a transactional producer's `send_offsets_to_transaction`
+    /// (`rd_kafka_consumer_group_metadata`).
+    pub fn group_metadata(&self) -> crate::ConsumerGroupMetadata {
+        let id = self.core.identity();
+        let g = self.core.group.lock().unwrap_or_else(|e| e.into_inner());
+        crate::ConsumerGroupMetadata {
+            group_id: self.core.coordinator.group_id.clone(),
+            generation_id: id.generation,
+            member_id: id.member_id,
+            group_instance_id: g.instance_id.clone(),
+        }
+    }
+
     /// Rebalances are handed to the application as events (a rebalance callback exists).
     pub fn set_rebalance_callback(&self, on: bool) {
         self.core.rebalance_cb.store(on, Ordering::SeqCst);

@@ -2,6 +2,7 @@
 //! thread), the low-level per-partition [`Consumer`], and the group-managed
 //! [`KafkaConsumer`] with its membership task (`group`) and [`assignor`]s.
 
+mod aborted;
 pub mod assignor;
 mod fetcher;
 mod group;

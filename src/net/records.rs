@@ -221,6 +221,8 @@ pub struct BatchHeader {
     pub base_sequence: i32,
     /// Codec of the (already compressed) records section.
     pub codec: Codec,
+    /// Part of a transaction (attribute bit 4).
+    pub transactional: bool,
 }
 
 /// Prepends the 61-byte header to an (already compressed) records section and computes the
@@ -232,7 +234,7 @@ pub fn build_batch(h: &BatchHeader, records: &[u8]) -> Bytes {
     b.put_i32(-1);
     b.put_i8(2);
     b.put_u32(0);
-    b.put_i16(h.codec.bits());
+    b.put_i16(h.codec.bits() | if h.transactional { 0x10 } else { 0 });
     b.put_i32(h.count - 1);
     b.put_i64(h.base_timestamp);
     b.put_i64(h.max_timestamp);
@@ -479,6 +481,7 @@ mod tests {
             producer_epoch: 1,
             base_sequence: 4,
             codec,
+            transactional: false,
         };
         build_batch(&h, &body)
     }

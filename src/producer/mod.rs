@@ -9,6 +9,9 @@
 
 mod accumulator;
 mod sender;
+mod txn;
+
+pub use txn::{ConsumerGroupMetadata, FlushResult};
 
 use crate::client::Client;
 use crate::config::{Config, TopicConfig};
@@ -54,7 +57,9 @@ pub(crate) struct Settings {
 impl Settings {
     fn from_config(c: &Config) -> Settings {
         let t = c.topic_config();
-        let idempotence = c.get_bool("enable.idempotence");
+        // A transactional producer is idempotent (librdkafka forces it).
+        let idempotence = c.get_bool("enable.idempotence")
+            || c.get_str("transactional.id").is_some_and(|t| !t.is_empty());
         let linger_ms = c.get_f64("queue.buffering.max.ms");
         let ms = |n: i64| Duration::from_millis(n.max(0) as u64);
         let codec = match t.get("compression.codec").as_deref() {
@@ -123,6 +128,8 @@ pub(crate) struct Inner {
     pub counters: crate::stats::Counters,
     pub stats_id: crate::stats::StatsIdentity,
     pub stats_interval: Option<Duration>,
+    /// Transaction state, with `transactional.id`.
+    pub txn: Option<txn::Txn>,
 }
 
 impl Inner {
@@ -139,6 +146,9 @@ impl Inner {
         let n = msgs.len();
         if n == 0 {
             return;
+        }
+        if !err.is_ok() {
+            txn::count_dr_failures(self, n);
         }
         let report = self.dr_enabled.load(Ordering::Relaxed)
             && !(self.settings.dr_only_error && err.is_ok());
@@ -269,6 +279,17 @@ impl Producer {
                 n if n > 0 => Some(Duration::from_millis(n as u64)),
                 _ => None,
             },
+            txn: conf
+                .get_str("transactional.id")
+                .filter(|t| !t.is_empty())
+                .map(|id| {
+                    txn::Txn::new(
+                        id,
+                        conf.get_i64("transaction.timeout.ms")
+                            .clamp(1, i64::from(i32::MAX)) as i32,
+                        Duration::from_millis(conf.get_i64("retry.backoff.ms").max(0) as u64),
+                    )
+                }),
         });
         inner.client.handle.spawn(sender::run(inner.clone()));
         Ok(Producer { inner })
@@ -339,6 +360,9 @@ impl Producer {
             .clone()
         {
             return Err(e);
+        }
+        if let Some(t) = &inner.txn {
+            t.check_produce()?;
         }
         let ts = if timestamp_ms > 0 {
             timestamp_ms

@@ -6,17 +6,19 @@ use super::Inner;
 use crate::error::{ErrorCode, KafkaError};
 use crate::net::records::{build_batch, compress, BatchHeader, HeaderRef};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{InitProducerIdRequest, ProduceRequest, ProducerId, TopicName};
+use kafka_protocol::messages::{
+    InitProducerIdRequest, ProduceRequest, ProducerId, TopicName, TransactionalId,
+};
 use kafka_protocol::protocol::StrBytes;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, Copy)]
-struct ProducerIdent {
-    id: i64,
-    epoch: i16,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProducerIdent {
+    pub id: i64,
+    pub epoch: i16,
 }
 
 /// Fails every queued (not in-flight) message with `_PURGE_QUEUE`.
@@ -78,7 +80,10 @@ pub(super) async fn run(inner: Arc<Inner>) {
             refresh_metadata(&inner).await;
         }
 
-        if s.idempotence
+        if let Some(t) = &inner.txn {
+            // A transactional producer's id comes from init_transactions().
+            pid = t.pid();
+        } else if s.idempotence
             && pid.is_none()
             && pid_backoff.is_none_or(|t| t <= now)
             && !inner.acc.lock().map(|a| a.is_empty()).unwrap_or(true)
@@ -92,7 +97,15 @@ pub(super) async fn run(inner: Arc<Inner>) {
             }
         }
 
-        let (groups, next_due) = collect(&inner, pid.is_some() || !s.idempotence);
+        let gate = inner.txn.as_ref().map(|t| t.send_gate());
+        let may_send = (pid.is_some() || !s.idempotence)
+            && !matches!(gate, Some(super::txn::SendGate::Closed));
+        let (groups, next_due, unregistered) = collect(&inner, may_send, gate.as_ref());
+        if let Some(t) = inner.txn.as_ref().filter(|_| !unregistered.is_empty()) {
+            if t.add_pending(unregistered) {
+                tokio::spawn(super::txn::register_partitions(inner.clone()));
+            }
+        }
         for (leader, batches) in groups {
             let inner2 = inner.clone();
             let ident = pid;
@@ -215,8 +228,14 @@ async fn init_producer_id(inner: &Arc<Inner>) -> Result<ProducerIdent, KafkaErro
 type Groups = HashMap<i32, Vec<Batch>>;
 
 /// Closes due batches, expires timed-out ones, and takes one sendable batch per partition,
-/// grouped by leader. Returns the groups and when to look again.
-fn collect(inner: &Arc<Inner>, may_send: bool) -> (Groups, Option<Instant>) {
+/// grouped by leader. Returns the groups, when to look again, and (transactional producer)
+/// the partitions with data that must be added to the transaction before they may send.
+fn collect(
+    inner: &Arc<Inner>,
+    may_send: bool,
+    gate: Option<&super::txn::SendGate>,
+) -> (Groups, Option<Instant>, Vec<(Arc<str>, i32)>) {
+    let mut unregistered = Vec::new();
     let s = &inner.settings;
     let now = Instant::now();
     let mut groups: Groups = HashMap::new();
@@ -260,6 +279,13 @@ fn collect(inner: &Arc<Inner>, may_send: bool) -> (Groups, Option<Instant>) {
                     next = Some(next.map_or(d, |n| n.min(d)));
                 }
             }
+            if let Some(super::txn::SendGate::Open(registered)) = gate {
+                let has_data = !pq.ready.is_empty() || pq.open.is_some();
+                if has_data && !registered.contains(&(tq.name.clone(), p)) {
+                    unregistered.push((tq.name.clone(), p));
+                    continue;
+                }
+            }
             if pq.in_flight || pq.ready.is_empty() || !may_send {
                 continue;
             }
@@ -291,7 +317,7 @@ fn collect(inner: &Arc<Inner>, may_send: bool) -> (Groups, Option<Instant>) {
     for (t, p, msgs) in expired {
         inner.deliver(&t, p, -1, ErrorCode::MSG_TIMED_OUT, msgs, 0);
     }
-    (groups, next)
+    (groups, next, unregistered)
 }
 
 fn wire(
@@ -317,6 +343,7 @@ fn wire(
             producer_epoch: epoch,
             base_sequence: seq,
             codec,
+            transactional: inner.txn.is_some(),
         },
         &body,
     );
@@ -330,6 +357,10 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
     let mut req = ProduceRequest::default();
     req.acks = s.acks;
     req.timeout_ms = s.request_timeout_ms;
+    req.transactional_id = inner
+        .txn
+        .as_ref()
+        .map(|t| TransactionalId(StrBytes::from_string(t.id.clone())));
     let mut ok_batches: Vec<Batch> = Vec::new();
     for mut b in batches.drain(..) {
         match wire(&mut b, &inner, pid) {
@@ -499,7 +530,10 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
             );
             inner.deliver(&b.topic, b.partition, off, ErrorCode::NO_ERROR, b.msgs, ts)
         }
-        Err(code) => inner.deliver(&b.topic, b.partition, -1, code, b.msgs, 0),
+        Err(code) => {
+            super::txn::on_delivery_failure(inner, code, &b.topic, b.partition);
+            inner.deliver(&b.topic, b.partition, -1, code, b.msgs, 0)
+        }
     }
     inner.wake.notify_one();
 }

@@ -1,0 +1,1250 @@
+//! Transactions: librdkafka's transaction manager over the idempotent producer.
+//!
+//! ```text
+//! Init ─init_transactions─▶ WaitPID ─InitProducerId─▶ Ready ◀──────────────────────┐
+//!                                                       │ begin_transaction          │
+//!                                                       ▼                            │
+//!   produce() allowed only here ──────────────▶ InTransaction ─commit─▶ BeginCommit ─flush─▶
+//!                                   │  │                               CommittingTransaction ─EndTxn─┤
+//!            a delivery/AddPartitions│  └─abort─▶ BeginAbort ─purge, flush─▶ AbortingTransaction ─EndTxn─┘
+//!            failure ▼                            ▲
+//!                AbortableError ──abort───────────┘        FatalError: fenced, unauthorized, …
+//! ```
+//! State names are librdkafka's (they appear in `_STATE` errors). The caller's thread runs the
+//! API calls; each is a short sequence of coordinator requests run on the runtime under the
+//! call's timeout. A call that times out leaves the state where it got to and returns a
+//! retriable `_TIMED_OUT`: calling it again resumes (as librdkafka's resumable calls do).
+//!
+//! The sender task asks [`Txn`] for the producer id and epoch, sends batches only for
+//! partitions the coordinator accepted (AddPartitionsToTxn, sent by [`register_partitions`]
+//! before a partition's first batch of the transaction), marks batches transactional, and
+//! reports final produce failures here ([`on_delivery_failure`]): fencing is fatal, anything
+//! else makes the transaction abortable. Errors are classified as librdkafka does: retriable
+//! (call again), `txn_requires_abort` (call `abort_transaction`), or fatal (the producer is
+//! unusable). `PRODUCER_FENCED` / `INVALID_PRODUCER_EPOCH` become `_FENCED`.
+
+use super::sender::{purge_queue, ProducerIdent};
+use super::{Inner, Producer};
+use crate::cluster::Cluster;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::net::Connection;
+use crate::topic_partition::TopicPartition;
+use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+use kafka_protocol::messages::txn_offset_commit_request::{
+    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::{
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, EndTxnRequest, FindCoordinatorRequest,
+    GroupId, InitProducerIdRequest, ProducerId, TopicName, TransactionalId, TxnOffsetCommitRequest,
+};
+use kafka_protocol::protocol::StrBytes;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A consumer's group identity for [`Producer::send_offsets_to_transaction`]
+/// (librdkafka's `rd_kafka_consumer_group_metadata_t`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupMetadata {
+    /// `group.id`.
+    pub group_id: String,
+    /// Generation of the group (-1 when not a member).
+    pub generation_id: i32,
+    /// Member id ("" when not a member).
+    pub member_id: String,
+    /// `group.instance.id` (static membership).
+    pub group_instance_id: Option<String>,
+}
+
+impl ConsumerGroupMetadata {
+    /// Metadata for a group the producer's process is not a member of
+    /// (`rd_kafka_consumer_group_metadata_new`).
+    pub fn new(group_id: impl Into<String>) -> Self {
+        ConsumerGroupMetadata {
+            group_id: group_id.into(),
+            generation_id: -1,
+            member_id: String::new(),
+            group_instance_id: None,
+        }
+    }
+}
+
+/// librdkafka's `rd_kafka_txn_state_t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxnState {
+    Init,
+    WaitPid,
+    Ready,
+    InTransaction,
+    BeginCommit,
+    CommittingTransaction,
+    BeginAbort,
+    AbortingTransaction,
+    AbortableError,
+    FatalError,
+}
+
+impl TxnState {
+    fn name(self) -> &'static str {
+        match self {
+            TxnState::Init => "Init",
+            TxnState::WaitPid => "WaitPID",
+            TxnState::Ready => "Ready",
+            TxnState::InTransaction => "InTransaction",
+            TxnState::BeginCommit => "BeginCommit",
+            TxnState::CommittingTransaction => "CommittingTransaction",
+            TxnState::BeginAbort => "BeginAbort",
+            TxnState::AbortingTransaction => "AbortingTransaction",
+            TxnState::AbortableError => "AbortableError",
+            TxnState::FatalError => "FatalError",
+        }
+    }
+}
+
+type Tp = (Arc<str>, i32);
+
+#[derive(Debug)]
+struct TxnInner {
+    state: TxnState,
+    pid: Option<ProducerIdent>,
+    coordinator: Option<i32>,
+    /// Partitions the coordinator accepted in this transaction.
+    registered: HashSet<Tp>,
+    /// Partitions with data waiting for AddPartitionsToTxn.
+    pending: HashSet<Tp>,
+    adding: bool,
+    /// Requests that (may) have created transaction state on the coordinator: without any,
+    /// commit and abort complete locally, as librdkafka does.
+    req_cnt: u32,
+    /// The abortable or fatal error of the current transaction.
+    err: Option<KafkaError>,
+    /// Last InitProducerId failure (reported when init_transactions() times out).
+    init_err: Option<ErrorCode>,
+}
+
+/// Transaction state shared by the caller's thread and the sender task.
+#[derive(Debug)]
+pub(crate) struct Txn {
+    pub id: String,
+    pub timeout_ms: i32,
+    backoff: Duration,
+    st: Mutex<TxnInner>,
+    may_enq: AtomicBool,
+    dr_fails: AtomicU64,
+}
+
+/// What the sender may do for a transactional producer right now.
+pub(crate) enum SendGate {
+    /// Nothing may be sent (no transaction in progress).
+    Closed,
+    /// Batches of these partitions may be sent; others must be registered first.
+    Open(HashSet<Tp>),
+}
+
+impl Txn {
+    pub(crate) fn new(id: String, timeout_ms: i32, backoff: Duration) -> Txn {
+        Txn {
+            id,
+            timeout_ms,
+            backoff: backoff.max(Duration::from_millis(20)),
+            st: Mutex::new(TxnInner {
+                state: TxnState::Init,
+                pid: None,
+                coordinator: None,
+                registered: HashSet::new(),
+                pending: HashSet::new(),
+                adding: false,
+                req_cnt: 0,
+                err: None,
+                init_err: None,
+            }),
+            may_enq: AtomicBool::new(false),
+            dr_fails: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TxnInner> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_state(&self, g: &mut TxnInner, s: TxnState) {
+        g.state = s;
+        self.may_enq
+            .store(s == TxnState::InTransaction, Ordering::SeqCst);
+    }
+
+    /// The producer id and epoch, once `init_transactions` got them.
+    pub(crate) fn pid(&self) -> Option<ProducerIdent> {
+        self.lock().pid
+    }
+
+    /// Whether `produce()` may enqueue now.
+    ///
+    /// # Errors
+    /// `_STATE` outside a transaction (librdkafka's `rd_kafka_producev` gives only the code,
+    /// so the text is the code's: "Local: Erroneous state").
+    pub(crate) fn check_produce(&self) -> Result<()> {
+        if self.may_enq.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        Err(KafkaError::new(ErrorCode::STATE))
+    }
+
+    pub(crate) fn send_gate(&self) -> SendGate {
+        let g = self.lock();
+        match g.state {
+            TxnState::InTransaction | TxnState::BeginCommit if g.pid.is_some() => {
+                SendGate::Open(g.registered.clone())
+            }
+            _ => SendGate::Closed,
+        }
+    }
+
+    /// Queues partitions for registration; true when a registration task should start.
+    pub(crate) fn add_pending(&self, tps: Vec<Tp>) -> bool {
+        let mut g = self.lock();
+        if !matches!(g.state, TxnState::InTransaction | TxnState::BeginCommit) {
+            return false;
+        }
+        for tp in tps {
+            if !g.registered.contains(&tp) {
+                g.pending.insert(tp);
+            }
+        }
+        if g.adding || g.pending.is_empty() {
+            return false;
+        }
+        g.adding = true;
+        true
+    }
+
+    /// The error returned by an API called in the wrong state
+    /// (`rd_kafka_txn_require_states0`).
+    fn state_error(g: &TxnInner) -> KafkaError {
+        match (g.state, &g.err) {
+            (TxnState::FatalError, Some(e)) => {
+                let mut e = e.clone();
+                e.fatal = true;
+                e.retriable = false;
+                e.txn_requires_abort = false;
+                e
+            }
+            (TxnState::AbortableError, Some(e)) => {
+                let mut e = e.clone();
+                e.fatal = false;
+                e.retriable = false;
+                e.txn_requires_abort = true;
+                e
+            }
+            (s, _) => plain(
+                ErrorCode::STATE,
+                format!("Operation not valid in state {}", s.name()),
+            ),
+        }
+    }
+
+    fn require(&self, ok: &[TxnState]) -> Result<TxnState> {
+        let g = self.lock();
+        if ok.contains(&g.state) {
+            Ok(g.state)
+        } else {
+            Err(Txn::state_error(&g))
+        }
+    }
+}
+
+/// A `KafkaError` with all three classification flags cleared (the caller sets the one that
+/// applies, as librdkafka's `rd_kafka_error_new` + `set_*`).
+fn plain(code: ErrorCode, msg: impl Into<String>) -> KafkaError {
+    let mut e = KafkaError::with_message(code, msg);
+    e.fatal = false;
+    e.retriable = false;
+    e.txn_requires_abort = false;
+    e
+}
+
+fn retriable(code: ErrorCode, msg: impl Into<String>) -> KafkaError {
+    let mut e = plain(code, msg);
+    e.retriable = true;
+    e
+}
+
+/// `rd_kafka_txn_normalize_err`: the fencing errors become `_FENCED`.
+fn normalize(code: ErrorCode) -> ErrorCode {
+    match code.0 {
+        47 | 90 => ErrorCode::FENCED,
+        _ => code,
+    }
+}
+
+/// How a coordinator answer is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Retry { refresh: bool },
+    Abortable,
+    Fatal,
+}
+
+/// librdkafka's classification of transactional request errors.
+fn classify(code: ErrorCode) -> Action {
+    match code.0 {
+        // Coordinator moved or unreachable, or the outcome is unknown.
+        15 | 16 | 7 | -195 | -185 | -166 | -187 => Action::Retry { refresh: true },
+        // CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_TOPIC_OR_PART.
+        51 | 14 | 3 => Action::Retry { refresh: false },
+        // INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        // INVALID_TXN_STATE, CLUSTER_AUTHORIZATION_FAILED, UNSUPPORTED_FOR_MESSAGE_FORMAT.
+        47 | 90 | 53 | 48 | 31 | 43 => Action::Fatal,
+        _ => Action::Abortable,
+    }
+}
+
+/// Raises a fatal error: the producer refuses further work (`rd_kafka_txn_set_fatal_error`).
+pub(crate) fn set_fatal(inner: &Inner, code: ErrorCode, msg: String) {
+    let Some(txn) = &inner.txn else { return };
+    {
+        let mut g = txn.lock();
+        if g.state == TxnState::FatalError {
+            return;
+        }
+        let mut e = plain(code, msg.clone());
+        e.fatal = true;
+        g.err = Some(e);
+        g.pending.clear();
+        txn.set_state(&mut g, TxnState::FatalError);
+    }
+    {
+        let mut f = inner.fatal.lock().unwrap_or_else(|e| e.into_inner());
+        if f.is_none() {
+            // As rd_kafka_producev: only the code (`_FATAL`); the cause is in the error event.
+            *f = Some(KafkaError::new(ErrorCode::FATAL));
+        }
+    }
+    inner.events.push_error(
+        ErrorCode::FATAL,
+        format!("Fatal error: {}: {msg}", code.description()),
+    );
+    purge_queue(inner);
+    inner.wake.notify_one();
+}
+
+/// Fails the current transaction (`rd_kafka_txn_set_abortable_error`): queued messages are
+/// purged and only `abort_transaction` is allowed.
+pub(crate) fn set_abortable(inner: &Inner, code: ErrorCode, msg: String) {
+    let Some(txn) = &inner.txn else { return };
+    {
+        let mut g = txn.lock();
+        if matches!(
+            g.state,
+            TxnState::FatalError | TxnState::AbortableError | TxnState::BeginAbort
+        ) || g.state == TxnState::AbortingTransaction
+        {
+            return;
+        }
+        if !matches!(
+            g.state,
+            TxnState::InTransaction | TxnState::BeginCommit | TxnState::CommittingTransaction
+        ) {
+            return;
+        }
+        let mut e = plain(code, msg.clone());
+        e.txn_requires_abort = true;
+        g.err = Some(e);
+        g.pending.clear();
+        txn.set_state(&mut g, TxnState::AbortableError);
+    }
+    inner.error(
+        code,
+        format!("Current transaction failed: {msg} ({})", code.name()),
+    );
+    purge_queue(inner);
+    inner.wake.notify_one();
+}
+
+/// A message batch failed for good: counted for commit, and the transaction fails
+/// (fatally when the producer was fenced).
+pub(crate) fn on_delivery_failure(inner: &Inner, code: ErrorCode, topic: &str, partition: i32) {
+    let Some(txn) = &inner.txn else { return };
+    if matches!(code, ErrorCode::PURGE_QUEUE | ErrorCode::PURGE_INFLIGHT) {
+        return;
+    }
+    match classify(code) {
+        Action::Fatal => set_fatal(
+            inner,
+            normalize(code),
+            format!(
+                "ProduceRequest for {topic} [{partition}] failed: {}: transactional producer fenced by newer producer instance",
+                code.description()
+            ),
+        ),
+        _ => {
+            let _ = txn;
+            set_abortable(
+                inner,
+                code,
+                format!(
+                    "ProduceRequest for {topic} [{partition}] failed: {}",
+                    code.description()
+                ),
+            )
+        }
+    }
+}
+
+/// Counts a failed delivery report (`txn_dr_fails`).
+pub(crate) fn count_dr_failures(inner: &Inner, n: usize) {
+    if let Some(txn) = &inner.txn {
+        txn.dr_fails.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// FindCoordinator (key type 0 = group, 1 = transaction); returns the node id.
+async fn find_coordinator(cluster: &Cluster, key_type: i8, key: &str) -> Result<i32> {
+    let (conn, _) = cluster.any_connection().await?;
+    let mut req = FindCoordinatorRequest::default();
+    req.key = StrBytes::from_string(key.to_string());
+    req.key_type = key_type;
+    let v = conn.version::<FindCoordinatorRequest>(3)?;
+    if key_type != 0 && v < 1 {
+        return Err(plain(
+            ErrorCode::UNSUPPORTED_FEATURE,
+            "The broker does not support transactions (FindCoordinator v1)",
+        ));
+    }
+    let resp = conn
+        .send_versioned(&req, v, cluster.request_timeout())
+        .await?;
+    if resp.error_code != 0 {
+        let code = ErrorCode::from_kafka(resp.error_code);
+        return Err(KafkaError::with_message(
+            code,
+            resp.error_message
+                .map(|m| m.to_string())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| code.description()),
+        ));
+    }
+    let node = resp.node_id.0;
+    cluster.learn_broker(node, resp.host.as_str(), resp.port);
+    Ok(node)
+}
+
+/// A connection to the transaction coordinator, looking it up when unknown.
+async fn coordinator(inner: &Inner, txn: &Txn) -> Result<Arc<Connection>> {
+    let known = txn.lock().coordinator;
+    let cluster = &inner.client.cluster;
+    if let Some(n) = known {
+        if let Ok(c) = cluster.connection(n).await {
+            return Ok(c);
+        }
+    }
+    let node = find_coordinator(cluster, 1, &txn.id).await?;
+    txn.lock().coordinator = Some(node);
+    cluster.connection(node).await
+}
+
+fn forget_coordinator(txn: &Txn) {
+    txn.lock().coordinator = None;
+}
+
+fn unsupported(e: KafkaError) -> KafkaError {
+    if e.code == ErrorCode::UNSUPPORTED_FEATURE {
+        plain(
+            ErrorCode::UNSUPPORTED_FEATURE,
+            format!("The broker does not support transactions: {}", e.message),
+        )
+    } else {
+        e
+    }
+}
+
+/// Sleeps `d` unless that passes `deadline`; false when out of time.
+async fn backoff_until(d: Duration, deadline: Instant) -> bool {
+    let now = Instant::now();
+    if now + d >= deadline {
+        return false;
+    }
+    tokio::time::sleep(d).await;
+    true
+}
+
+/// InitProducerId with the transactional id, retried until it succeeds, fails for good, or
+/// `deadline` passes.
+async fn init_pid(inner: Arc<Inner>, deadline: Instant) -> Result<ProducerIdent> {
+    let txn = inner.txn.as_ref().ok_or(ErrorCode::NOT_CONFIGURED)?;
+    loop {
+        let r: Result<ProducerIdent> = async {
+            let conn = coordinator(&inner, txn).await?;
+            let mut req = InitProducerIdRequest::default();
+            req.transactional_id = Some(TransactionalId(StrBytes::from_string(txn.id.clone())));
+            req.transaction_timeout_ms = txn.timeout_ms;
+            req.producer_id = ProducerId(-1);
+            req.producer_epoch = -1;
+            let resp = conn.send(&req, 4).await.map_err(unsupported)?;
+            if resp.error_code != 0 {
+                return Err(KafkaError::new(ErrorCode::from_kafka(resp.error_code)));
+            }
+            Ok(ProducerIdent {
+                id: resp.producer_id.0,
+                epoch: resp.producer_epoch,
+            })
+        }
+        .await;
+        let e = match r {
+            Ok(p) => return Ok(p),
+            Err(e) => e,
+        };
+        if e.code == ErrorCode::UNSUPPORTED_FEATURE {
+            let mut e = plain(e.code, e.message);
+            e.fatal = true;
+            return Err(e);
+        }
+        txn.lock().init_err = Some(e.code);
+        match classify(e.code) {
+            Action::Fatal => {
+                let mut f = plain(
+                    normalize(e.code),
+                    format!("Failed to initialize Producer ID: {}", e.code.description()),
+                );
+                f.fatal = true;
+                return Err(f);
+            }
+            Action::Retry { refresh: true } => forget_coordinator(txn),
+            _ => {}
+        }
+        if !backoff_until(txn.backoff, deadline).await {
+            return Err(KafkaError::new(ErrorCode::TIMED_OUT));
+        }
+    }
+}
+
+/// Registers pending partitions with the coordinator (AddPartitionsToTxn), one request at a
+/// time, until none are pending; the sender sends their batches once they are registered.
+pub(crate) async fn register_partitions(inner: Arc<Inner>) {
+    let Some(txn) = inner.txn.as_ref() else {
+        return;
+    };
+    loop {
+        let (batch, pid) = {
+            let mut g = txn.lock();
+            let active = matches!(g.state, TxnState::InTransaction | TxnState::BeginCommit);
+            if !active || g.pending.is_empty() || g.pid.is_none() {
+                g.adding = false;
+                return;
+            }
+            let mut v: Vec<Tp> = g.pending.iter().cloned().collect();
+            v.sort();
+            (v, g.pid)
+        };
+        let Some(pid) = pid else { return };
+        let r = add_partitions(&inner, txn, pid, &batch).await;
+        let mut retry_after = None;
+        match r {
+            Ok(results) => {
+                let mut worst: Option<(ErrorCode, Action)> = None;
+                {
+                    let mut g = txn.lock();
+                    for (tp, code) in &results {
+                        if code.is_ok() {
+                            g.pending.remove(tp);
+                            g.registered.insert(tp.clone());
+                        } else {
+                            let a = classify(*code);
+                            let rank = |a: Action| match a {
+                                Action::Fatal => 3,
+                                Action::Abortable => 2,
+                                Action::Retry { .. } => 1,
+                            };
+                            if worst.is_none_or(|(_, w)| rank(a) > rank(w)) {
+                                worst = Some((*code, a));
+                            }
+                        }
+                    }
+                    if results.iter().any(|(_, c)| c.is_ok()) {
+                        g.req_cnt += 1;
+                    }
+                }
+                inner.wake.notify_one();
+                match worst {
+                    None => {}
+                    Some((code, Action::Fatal)) => {
+                        let code = normalize(code);
+                        set_fatal(
+                            &inner,
+                            code,
+                            format!(
+                                "Failed to add partitions to transaction: {}",
+                                code.description()
+                            ),
+                        );
+                    }
+                    // OPERATION_NOT_ATTEMPTED alone is not an error of its own.
+                    Some((code, Action::Abortable)) => set_abortable(
+                        &inner,
+                        code,
+                        format!(
+                            "Failed to add partition(s) to transaction: {}",
+                            code.description()
+                        ),
+                    ),
+                    Some((code, Action::Retry { refresh })) => {
+                        if refresh {
+                            forget_coordinator(txn);
+                        }
+                        retry_after = Some(if code.0 == 51 {
+                            Duration::from_millis(20)
+                        } else {
+                            txn.backoff
+                        });
+                    }
+                }
+            }
+            Err(e) => match classify(e.code) {
+                Action::Fatal => {
+                    let code = normalize(e.code);
+                    set_fatal(
+                        &inner,
+                        code,
+                        format!(
+                            "Failed to add partitions to transaction: {}",
+                            code.description()
+                        ),
+                    );
+                }
+                Action::Abortable => set_abortable(
+                    &inner,
+                    e.code,
+                    format!("Failed to add partition(s) to transaction: {}", e.message),
+                ),
+                Action::Retry { refresh } => {
+                    // The outcome is unknown: the coordinator may hold state to end.
+                    txn.lock().req_cnt += 1;
+                    if refresh {
+                        forget_coordinator(txn);
+                    }
+                    retry_after = Some(txn.backoff);
+                }
+            },
+        }
+        if let Some(d) = retry_after {
+            tokio::time::sleep(d).await;
+        }
+    }
+}
+
+async fn add_partitions(
+    inner: &Inner,
+    txn: &Txn,
+    pid: ProducerIdent,
+    tps: &[Tp],
+) -> Result<Vec<(Tp, ErrorCode)>> {
+    let conn = coordinator(inner, txn).await?;
+    let mut req = AddPartitionsToTxnRequest::default();
+    req.v3_and_below_transactional_id = TransactionalId(StrBytes::from_string(txn.id.clone()));
+    req.v3_and_below_producer_id = ProducerId(pid.id);
+    req.v3_and_below_producer_epoch = pid.epoch;
+    for (t, p) in tps {
+        let name = TopicName(StrBytes::from_string(t.to_string()));
+        match req.v3_and_below_topics.iter_mut().find(|x| x.name == name) {
+            Some(x) => x.partitions.push(*p),
+            None => {
+                let mut x = AddPartitionsToTxnTopic::default();
+                x.name = name;
+                x.partitions.push(*p);
+                req.v3_and_below_topics.push(x);
+            }
+        }
+    }
+    let resp = conn.send(&req, 3).await?;
+    if resp.error_code != 0 {
+        return Err(KafkaError::new(ErrorCode::from_kafka(resp.error_code)));
+    }
+    Ok(tps
+        .iter()
+        .map(|tp| {
+            let code = resp
+                .results_by_topic_v3_and_below
+                .iter()
+                .filter(|t| t.name.0.as_str() == &*tp.0)
+                .flat_map(|t| t.results_by_partition.iter())
+                .find(|r| r.partition_index == tp.1)
+                .map_or(ErrorCode::UNKNOWN_TOPIC_OR_PART, |r| {
+                    ErrorCode::from_kafka(r.partition_error_code)
+                });
+            (tp.clone(), code)
+        })
+        .collect())
+}
+
+/// EndTxn, retried on retriable errors until `deadline`.
+async fn end_txn(inner: Arc<Inner>, commit: bool, deadline: Instant) -> Result<()> {
+    let txn = inner.txn.as_ref().ok_or(ErrorCode::NOT_CONFIGURED)?;
+    let what = if commit { "commit" } else { "abort" };
+    loop {
+        let pid = txn.pid().ok_or(ErrorCode::STATE)?;
+        let r: Result<()> = async {
+            let conn = coordinator(&inner, txn).await?;
+            let mut req = EndTxnRequest::default();
+            req.transactional_id = TransactionalId(StrBytes::from_string(txn.id.clone()));
+            req.producer_id = ProducerId(pid.id);
+            req.producer_epoch = pid.epoch;
+            req.committed = commit;
+            let resp = conn.send(&req, 3).await?;
+            match resp.error_code {
+                0 => Ok(()),
+                c => Err(KafkaError::new(ErrorCode::from_kafka(c))),
+            }
+        }
+        .await;
+        let Err(e) = r else { return Ok(()) };
+        let code = normalize(e.code);
+        match classify(e.code) {
+            Action::Retry { refresh } => {
+                if refresh {
+                    forget_coordinator(txn);
+                }
+                let d = if e.code.0 == 51 {
+                    Duration::from_millis(20)
+                } else {
+                    txn.backoff
+                };
+                if !backoff_until(d, deadline).await {
+                    return Err(retriable(
+                        code,
+                        format!("EndTxn {what} failed: {}", code.description()),
+                    ));
+                }
+            }
+            Action::Fatal => {
+                let msg = format!("Failed to end transaction: {}", code.description());
+                set_fatal(&inner, code, msg.clone());
+                let mut f = plain(code, msg);
+                f.fatal = true;
+                return Err(f);
+            }
+            Action::Abortable => {
+                let msg = format!("Failed to end transaction: {}", code.description());
+                {
+                    let mut g = txn.lock();
+                    if g.state == TxnState::AbortingTransaction {
+                        txn.set_state(&mut g, TxnState::BeginAbort);
+                    }
+                }
+                set_abortable(&inner, code, msg);
+                let mut f = plain(
+                    code,
+                    format!("EndTxn {what} failed: {}", code.description()),
+                );
+                f.txn_requires_abort = true;
+                return Err(f);
+            }
+        }
+    }
+}
+
+/// AddOffsetsToTxn to the transaction coordinator, then TxnOffsetCommit to the group
+/// coordinator, each retried on retriable errors until `deadline`.
+async fn send_offsets(
+    inner: Arc<Inner>,
+    offsets: Vec<TopicPartition>,
+    cgmd: ConsumerGroupMetadata,
+    deadline: Instant,
+) -> Result<()> {
+    let txn = inner.txn.as_ref().ok_or(ErrorCode::NOT_CONFIGURED)?;
+    let pid = txn.pid().ok_or(ErrorCode::STATE)?;
+    // Step 1: the transaction coordinator learns the group.
+    loop {
+        let r: Result<()> = async {
+            let conn = coordinator(&inner, txn).await?;
+            let mut req = AddOffsetsToTxnRequest::default();
+            req.transactional_id = TransactionalId(StrBytes::from_string(txn.id.clone()));
+            req.producer_id = ProducerId(pid.id);
+            req.producer_epoch = pid.epoch;
+            req.group_id = GroupId(StrBytes::from_string(cgmd.group_id.clone()));
+            let resp = conn.send(&req, 3).await?;
+            match resp.error_code {
+                0 => Ok(()),
+                c => Err(KafkaError::new(ErrorCode::from_kafka(c))),
+            }
+        }
+        .await;
+        let e = match r {
+            Ok(()) => {
+                txn.lock().req_cnt += 1;
+                break;
+            }
+            Err(e) => e,
+        };
+        let code = normalize(e.code);
+        let msg = format!(
+            "Failed to add offsets to transaction: {}",
+            code.description()
+        );
+        match classify(e.code) {
+            Action::Retry { refresh } => {
+                if refresh {
+                    forget_coordinator(txn);
+                    txn.lock().req_cnt += 1;
+                }
+                if !backoff_until(txn.backoff, deadline).await {
+                    return Err(retriable(code, msg));
+                }
+            }
+            Action::Fatal => {
+                set_fatal(&inner, code, msg.clone());
+                let mut f = plain(code, msg);
+                f.fatal = true;
+                return Err(f);
+            }
+            Action::Abortable => {
+                set_abortable(&inner, code, msg.clone());
+                let mut f = plain(code, msg);
+                f.txn_requires_abort = true;
+                return Err(f);
+            }
+        }
+    }
+    // Step 2: the offsets go to the group coordinator, pending until the transaction ends.
+    let cluster = &inner.client.cluster;
+    let mut group_node: Option<i32> = None;
+    loop {
+        let r: Result<Vec<(String, i32, ErrorCode)>> = async {
+            let node = match group_node {
+                Some(n) => n,
+                None => {
+                    let n = find_coordinator(cluster, 0, &cgmd.group_id).await?;
+                    group_node = Some(n);
+                    n
+                }
+            };
+            let conn = cluster.connection(node).await?;
+            let mut req = TxnOffsetCommitRequest::default();
+            req.transactional_id = TransactionalId(StrBytes::from_string(txn.id.clone()));
+            req.group_id = GroupId(StrBytes::from_string(cgmd.group_id.clone()));
+            req.producer_id = ProducerId(pid.id);
+            req.producer_epoch = pid.epoch;
+            req.generation_id = cgmd.generation_id;
+            req.member_id = StrBytes::from_string(cgmd.member_id.clone());
+            req.group_instance_id = cgmd.group_instance_id.clone().map(StrBytes::from_string);
+            for tp in &offsets {
+                let name = TopicName(StrBytes::from_string(tp.topic.clone()));
+                let mut p = TxnOffsetCommitRequestPartition::default();
+                p.partition_index = tp.partition;
+                p.committed_offset = tp.offset;
+                p.committed_leader_epoch = -1;
+                p.committed_metadata = Some(StrBytes::from_string(
+                    tp.metadata.clone().unwrap_or_default(),
+                ));
+                match req.topics.iter_mut().find(|t| t.name == name) {
+                    Some(t) => t.partitions.push(p),
+                    None => {
+                        let mut t = TxnOffsetCommitRequestTopic::default();
+                        t.name = name;
+                        t.partitions.push(p);
+                        req.topics.push(t);
+                    }
+                }
+            }
+            let resp = conn.send(&req, 3).await?;
+            Ok(resp
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions.iter().map(move |p| {
+                        (
+                            t.name.0.to_string(),
+                            p.partition_index,
+                            ErrorCode::from_kafka(p.error_code),
+                        )
+                    })
+                })
+                .collect())
+        }
+        .await;
+        let code = match r {
+            Ok(parts) => match parts.iter().find(|(_, _, c)| !c.is_ok()) {
+                None => return Ok(()),
+                Some((_, _, c)) => *c,
+            },
+            Err(e) => e.code,
+        };
+        let ncode = normalize(code);
+        let msg = format!(
+            "Failed to commit offsets to transaction: {}",
+            ncode.description()
+        );
+        match classify(code) {
+            Action::Retry { refresh } => {
+                if refresh {
+                    group_node = None;
+                }
+                if !backoff_until(Duration::from_millis(500).min(txn.backoff * 5), deadline).await {
+                    let e = retriable(ErrorCode::TIMED_OUT, msg.clone());
+                    set_abortable(&inner, ErrorCode::TIMED_OUT, msg);
+                    return Err(e);
+                }
+            }
+            Action::Fatal => {
+                set_fatal(&inner, ncode, msg.clone());
+                let mut f = plain(ncode, msg);
+                f.fatal = true;
+                return Err(f);
+            }
+            Action::Abortable => {
+                set_abortable(&inner, ncode, msg.clone());
+                let mut f = plain(ncode, msg);
+                f.txn_requires_abort = true;
+                return Err(f);
+            }
+        }
+    }
+}
+
+fn timed_out() -> KafkaError {
+    retriable(
+        ErrorCode::TIMED_OUT,
+        "Timed out waiting for operation to finish, retry call to resume",
+    )
+}
+
+/// What `flush` returns inside commit/abort: `Err(E)` stops the call (a PHP exception from a
+/// delivery callback), `Ok(Err(_TIMED_OUT))` when messages remain.
+pub type FlushResult<E> = std::result::Result<Result<()>, E>;
+
+impl Producer {
+    fn txn(&self) -> Result<&Txn> {
+        self.inner.client.guard.check()?;
+        self.inner.txn.as_ref().ok_or_else(|| {
+            plain(
+                ErrorCode::NOT_CONFIGURED,
+                "The Transactional API requires transactional.id to be configured",
+            )
+        })
+    }
+
+    /// Whether this producer has a `transactional.id`.
+    pub fn is_transactional(&self) -> bool {
+        self.inner.txn.is_some()
+    }
+
+    /// `rd_kafka_init_transactions`: finds the transaction coordinator and gets a producer id
+    /// and epoch for `transactional.id`, fencing older producers with the same id and
+    /// completing their open transaction. `Duration::MAX` waits at most twice
+    /// `transaction.timeout.ms`.
+    ///
+    /// # Errors
+    /// `_NOT_CONFIGURED` without `transactional.id`; `_STATE` when already initialized;
+    /// retriable `_TIMED_OUT` (call again to resume); fatal errors (e.g. authorization).
+    pub fn init_transactions(&self, timeout: Duration) -> Result<()> {
+        let txn = self.txn()?;
+        let timeout = if timeout == Duration::MAX {
+            Duration::from_millis(txn.timeout_ms.max(0) as u64 * 2)
+        } else {
+            timeout
+        };
+        txn.require(&[TxnState::Init, TxnState::WaitPid])?;
+        {
+            let mut g = txn.lock();
+            txn.set_state(&mut g, TxnState::WaitPid);
+            g.init_err = None;
+        }
+        let deadline = crate::runtime::deadline_after(timeout);
+        let inner = self.inner.clone();
+        let r = self
+            .inner
+            .client
+            .block_on(timeout, async move { init_pid(inner, deadline).await });
+        let mut g = txn.lock();
+        match r {
+            Ok(pid) => {
+                g.pid = Some(pid);
+                txn.set_state(&mut g, TxnState::Ready);
+                drop(g);
+                self.inner.wake.notify_one();
+                Ok(())
+            }
+            Err(e) if e.fatal => {
+                let msg = e.message.clone();
+                drop(g);
+                set_fatal(&self.inner, e.code, msg);
+                Err(e)
+            }
+            Err(e) if e.code == ErrorCode::TIMED_OUT => Err(match g.init_err {
+                Some(c) if c != ErrorCode::TIMED_OUT => retriable(
+                    normalize(c),
+                    format!(
+                        "Failed to initialize Producer ID: {}",
+                        normalize(c).description()
+                    ),
+                ),
+                _ => timed_out(),
+            }),
+            Err(e) => {
+                let mut e = e;
+                e.retriable = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// `rd_kafka_begin_transaction`: messages produced from now on belong to the transaction.
+    ///
+    /// # Errors
+    /// `_STATE` unless initialized and no transaction is in progress; the transaction's
+    /// error when it must be aborted first or the producer failed fatally.
+    pub fn begin_transaction(&self) -> Result<()> {
+        let txn = self.txn()?;
+        let mut g = txn.lock();
+        if g.state != TxnState::Ready {
+            return Err(Txn::state_error(&g));
+        }
+        g.registered.clear();
+        g.pending.clear();
+        g.req_cnt = 0;
+        g.err = None;
+        txn.dr_fails.store(0, Ordering::SeqCst);
+        txn.set_state(&mut g, TxnState::InTransaction);
+        Ok(())
+    }
+
+    /// `rd_kafka_send_offsets_to_transaction`: consumed offsets (the next offset to read) are
+    /// committed for `cgmd`'s group when, and only if, the transaction commits.
+    ///
+    /// # Errors
+    /// `_STATE` outside a transaction; retriable, abortable or fatal coordinator errors.
+    pub fn send_offsets_to_transaction(
+        &self,
+        offsets: &[TopicPartition],
+        cgmd: &ConsumerGroupMetadata,
+        timeout: Duration,
+    ) -> Result<()> {
+        let txn = self.txn()?;
+        txn.require(&[TxnState::InTransaction])?;
+        let valid: Vec<TopicPartition> = offsets
+            .iter()
+            .filter(|tp| tp.offset >= 0)
+            .cloned()
+            .collect();
+        if valid.is_empty() {
+            return Ok(());
+        }
+        let deadline = crate::runtime::deadline_after(timeout);
+        let inner = self.inner.clone();
+        let cgmd = cgmd.clone();
+        match self.inner.client.block_on(timeout, async move {
+            send_offsets(inner, valid, cgmd, deadline).await
+        }) {
+            Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => Err(timed_out()),
+            r => r,
+        }
+    }
+
+    /// [`Producer::commit_transaction_with`] with [`Producer::flush`] (events are dropped).
+    ///
+    /// # Errors
+    /// As [`Producer::commit_transaction_with`].
+    pub fn commit_transaction(&self, timeout: Duration) -> Result<()> {
+        self.commit_transaction_with(timeout, |t| Ok::<_, ()>(self.flush(t)))
+            .unwrap_or_else(|()| Err(KafkaError::new(ErrorCode::FAIL)))
+    }
+
+    /// `rd_kafka_commit_transaction`: sends every queued message (`flush` gets the remaining
+    /// time and serves events, as librdkafka's commit serves delivery reports), then commits
+    /// on the coordinator.
+    ///
+    /// # Errors
+    /// Retriable (`_TIMED_OUT`: call again), `txn_requires_abort` (a message failed: call
+    /// `abort_transaction`), or fatal (fenced). `Err(E)` when `flush` stopped with one.
+    pub fn commit_transaction_with<E>(
+        &self,
+        timeout: Duration,
+        mut flush: impl FnMut(Duration) -> FlushResult<E>,
+    ) -> FlushResult<E> {
+        let txn = match self.txn() {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let deadline = crate::runtime::deadline_after(timeout);
+        {
+            let mut g = txn.lock();
+            match g.state {
+                TxnState::InTransaction => txn.set_state(&mut g, TxnState::BeginCommit),
+                TxnState::BeginCommit | TxnState::CommittingTransaction => {}
+                _ => return Ok(Err(Txn::state_error(&g))),
+            }
+        }
+        self.inner.wake.notify_one();
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if let Err(e) = flush(remaining)? {
+            let left = self.out_queue_len();
+            return Ok(Err(if e.code == ErrorCode::TIMED_OUT {
+                retriable(
+                    ErrorCode::TIMED_OUT,
+                    format!(
+                        "Failed to flush all outstanding messages within the API timeout: {left} message(s) remaining"
+                    ),
+                )
+            } else {
+                retriable(
+                    e.code,
+                    format!("Failed to flush outstanding messages: {}", e.message),
+                )
+            }));
+        }
+        let fails = txn.dr_fails.load(Ordering::SeqCst);
+        {
+            let g = txn.lock();
+            if matches!(g.state, TxnState::AbortableError | TxnState::FatalError) {
+                return Ok(Err(Txn::state_error(&g)));
+            }
+        }
+        if fails > 0 {
+            let msg =
+                format!("{fails} message(s) failed delivery (see individual delivery reports)");
+            set_abortable(&self.inner, ErrorCode::INCONSISTENT, msg.clone());
+            let mut e = plain(ErrorCode::INCONSISTENT, msg);
+            e.txn_requires_abort = true;
+            return Ok(Err(e));
+        }
+        let needs_end = {
+            let mut g = txn.lock();
+            txn.set_state(&mut g, TxnState::CommittingTransaction);
+            g.req_cnt > 0
+        };
+        if needs_end {
+            let inner = self.inner.clone();
+            let left = deadline.saturating_duration_since(Instant::now());
+            let r = self
+                .inner
+                .client
+                .block_on(left, async move { end_txn(inner, true, deadline).await });
+            match r {
+                Ok(()) => {}
+                Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => {
+                    return Ok(Err(timed_out()))
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        self.complete_transaction();
+        Ok(Ok(()))
+    }
+
+    /// [`Producer::abort_transaction_with`] with [`Producer::flush`] (events are dropped).
+    ///
+    /// # Errors
+    /// As [`Producer::abort_transaction_with`].
+    pub fn abort_transaction(&self, timeout: Duration) -> Result<()> {
+        self.abort_transaction_with(timeout, |t| Ok::<_, ()>(self.flush(t)))
+            .unwrap_or_else(|()| Err(KafkaError::new(ErrorCode::FAIL)))
+    }
+
+    /// `rd_kafka_abort_transaction`: purges queued messages (their reports carry
+    /// `_PURGE_QUEUE`), waits for those in flight (`flush`), then aborts on the coordinator.
+    /// Also the way out of an abortable error.
+    ///
+    /// # Errors
+    /// Retriable `_TIMED_OUT` (call again to resume), fatal errors, `_STATE`.
+    pub fn abort_transaction_with<E>(
+        &self,
+        timeout: Duration,
+        mut flush: impl FnMut(Duration) -> FlushResult<E>,
+    ) -> FlushResult<E> {
+        let txn = match self.txn() {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let deadline = crate::runtime::deadline_after(timeout);
+        {
+            let mut g = txn.lock();
+            match g.state {
+                TxnState::InTransaction | TxnState::AbortableError => {
+                    txn.set_state(&mut g, TxnState::BeginAbort);
+                    g.pending.clear();
+                }
+                TxnState::BeginAbort | TxnState::AbortingTransaction => {}
+                _ => return Ok(Err(Txn::state_error(&g))),
+            }
+        }
+        purge_queue(&self.inner);
+        self.inner.wake.notify_one();
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if let Err(e) = flush(remaining)? {
+            let left = self.out_queue_len();
+            return Ok(Err(retriable(
+                e.code,
+                format!(
+                    "Failed to flush all outstanding messages within the API timeout: {left} message(s) remaining"
+                ),
+            )));
+        }
+        let needs_end = {
+            let mut g = txn.lock();
+            if g.state == TxnState::FatalError {
+                return Ok(Err(Txn::state_error(&g)));
+            }
+            txn.set_state(&mut g, TxnState::AbortingTransaction);
+            g.req_cnt > 0
+        };
+        if needs_end {
+            let inner = self.inner.clone();
+            let left = deadline.saturating_duration_since(Instant::now());
+            let r = self
+                .inner
+                .client
+                .block_on(left, async move { end_txn(inner, false, deadline).await });
+            match r {
+                Ok(()) => {}
+                Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => {
+                    return Ok(Err(timed_out()))
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        self.complete_transaction();
+        Ok(Ok(()))
+    }
+
+    fn complete_transaction(&self) {
+        if let Some(txn) = &self.inner.txn {
+            let mut g = txn.lock();
+            g.registered.clear();
+            g.pending.clear();
+            g.req_cnt = 0;
+            g.err = None;
+            txn.set_state(&mut g, TxnState::Ready);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_follows_librdkafka() {
+        assert_eq!(classify(ErrorCode(51)), Action::Retry { refresh: false });
+        assert_eq!(classify(ErrorCode(16)), Action::Retry { refresh: true });
+        assert_eq!(
+            classify(ErrorCode::TRANSPORT),
+            Action::Retry { refresh: true }
+        );
+        assert_eq!(classify(ErrorCode::PRODUCER_FENCED), Action::Fatal);
+        assert_eq!(classify(ErrorCode::INVALID_PRODUCER_EPOCH), Action::Fatal);
+        assert_eq!(classify(ErrorCode(29)), Action::Abortable);
+        assert_eq!(normalize(ErrorCode(90)), ErrorCode::FENCED);
+        assert_eq!(normalize(ErrorCode(47)), ErrorCode::FENCED);
+    }
+
+    #[test]
+    fn state_errors_name_the_state() {
+        let t = Txn::new("t".into(), 60_000, Duration::from_millis(100));
+        let e = t.check_produce().unwrap_err();
+        assert_eq!(e.code, ErrorCode::STATE);
+        assert_eq!(e.message, "Local: Erroneous state");
+        let e = t.require(&[TxnState::Ready]).unwrap_err();
+        assert_eq!(e.message, "Operation not valid in state Init");
+        assert!(!e.fatal && !e.retriable && !e.txn_requires_abort);
+    }
+}
