@@ -76,6 +76,9 @@ pub struct BrokerConfig {
     pub max_connections: usize,
     /// `group.*`.
     pub group: GroupConfig,
+    /// `transaction.max.timeout.ms` (default 900000): the largest `transaction.timeout.ms` a
+    /// producer may ask for.
+    pub transaction_max_timeout_ms: i32,
 }
 
 impl Default for BrokerConfig {
@@ -92,6 +95,7 @@ impl Default for BrokerConfig {
             socket_request_max_bytes: 100 * 1024 * 1024,
             max_connections: 10_000,
             group: GroupConfig::default(),
+            transaction_max_timeout_ms: 900_000,
         }
     }
 }
@@ -275,6 +279,9 @@ impl BrokerConfig {
             }
             "group.max.session.timeout.ms" => {
                 self.group.max_session_timeout_ms = parse_positive(key, value)?
+            }
+            "transaction.max.timeout.ms" => {
+                self.transaction_max_timeout_ms = parse_positive(key, value)?
             }
             k if IGNORED.contains(&k) => {
                 tracing::warn!(

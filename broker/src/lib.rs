@@ -17,6 +17,7 @@
 //! - `topics` — the topic registry: names, ids, partitions, per-partition log + notifier.
 //! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
 //! - `group/` — the consumer group coordinator.
+//! - `txn/` — the transaction coordinator (KIP-98) and its state file.
 //! - `alloc` — the process allocator that keeps hostile element counts from aborting.
 //!
 //! A request's path: `server` accepts → `connection::serve` reads a frame →
@@ -34,6 +35,7 @@ pub mod server;
 pub mod state;
 pub mod topic_config;
 pub mod topics;
+pub mod txn;
 
 /// Large wire-claimed capacities must not abort the broker; see [`alloc`].
 #[global_allocator]

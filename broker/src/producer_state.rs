@@ -8,9 +8,18 @@
 //! opened ([`ProducerState::load`]), so a retry of a batch acknowledged just before a crash
 //! is still recognised after the restart. Kafka does the same from a snapshot plus the log
 //! after it; without snapshots we bound the scan instead (see [`SEGMENTS_SCANNED`]).
+//!
+//! Transactions: the state also knows which producers have a transaction open on the
+//! partition and at which offset it began, which gives the last stable offset (LSO): the
+//! first offset of the oldest open transaction, or the high watermark when none is open.
+//! The same scan rebuilds them (a transactional batch opens, a marker closes) and adds abort
+//! markers missing from the aborted-transaction index (written after the marker, so a crash
+//! can lose its last entries).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use crate::log::control::{Marker, CONTROL, TRANSACTIONAL};
+use crate::log::txn_index::AbortedTxn;
 use crate::log::{BatchHeader, LogError, PartitionLog};
 
 /// Batches remembered per producer (Kafka keeps five: max.in.flight for idempotence).
@@ -51,10 +60,14 @@ struct Producer {
     recent: VecDeque<SeenBatch>,
 }
 
-/// One partition's view of idempotent producers.
+/// One partition's view of idempotent producers and open transactions.
 #[derive(Debug, Default)]
 pub struct ProducerState {
     producers: HashMap<i64, Producer>,
+    /// Producer id → offset of its open transaction's first batch here.
+    ongoing: HashMap<i64, i64>,
+    /// The same, ordered by first offset (the smallest is the LSO).
+    ongoing_by_offset: BTreeSet<(i64, i64)>,
 }
 
 fn idempotent(h: &BatchHeader) -> bool {
@@ -66,10 +79,67 @@ impl ProducerState {
     ///
     /// # Errors
     /// I/O errors; `CorruptBatch` if a scanned segment holds bytes that are not a batch.
-    pub fn load(log: &PartitionLog) -> Result<ProducerState, LogError> {
+    pub fn load(log: &mut PartitionLog) -> Result<ProducerState, LogError> {
         let mut state = ProducerState::default();
-        log.for_each_recent_header(SEGMENTS_SCANNED, |h| state.record(h, h.base_offset))?;
+        let indexed = log.txn_index().last_marker_offset().unwrap_or(-1);
+        let mut scan_start = None;
+        let mut missing = Vec::new();
+        log.for_each_recent_batch(SEGMENTS_SCANNED, |h, marker| {
+            let start = *scan_start.get_or_insert(h.base_offset);
+            if h.attributes & CONTROL != 0 {
+                let first = state.end_txn(h.producer_id).unwrap_or(start);
+                if marker == Some(Marker::Abort) && h.base_offset > indexed {
+                    missing.push(AbortedTxn {
+                        producer_id: h.producer_id,
+                        first_offset: first,
+                        last_offset: h.base_offset,
+                        last_stable_offset: state.last_stable_offset(h.base_offset),
+                    });
+                }
+            } else {
+                if h.attributes & TRANSACTIONAL != 0 {
+                    state.begin_txn(h.producer_id, h.base_offset);
+                }
+                state.record(h, h.base_offset);
+            }
+        })?;
+        for e in missing {
+            log.txn_index_mut().push(e)?;
+        }
         Ok(state)
+    }
+
+    /// Notes that `producer_id` wrote a transactional batch at `offset`: its transaction is
+    /// open here from its first such batch.
+    pub fn begin_txn(&mut self, producer_id: i64, offset: i64) {
+        if let std::collections::hash_map::Entry::Vacant(v) = self.ongoing.entry(producer_id) {
+            v.insert(offset);
+            self.ongoing_by_offset.insert((offset, producer_id));
+        }
+    }
+
+    /// Closes `producer_id`'s open transaction (a marker was written): its first offset.
+    pub fn end_txn(&mut self, producer_id: i64) -> Option<i64> {
+        let first = self.ongoing.remove(&producer_id)?;
+        self.ongoing_by_offset.remove(&(first, producer_id));
+        Some(first)
+    }
+
+    /// Whether `producer_id` has a transaction open here.
+    pub fn in_txn(&self, producer_id: i64) -> bool {
+        self.ongoing.contains_key(&producer_id)
+    }
+
+    /// Producers with a transaction open here.
+    pub fn open_txn_producers(&self) -> Vec<i64> {
+        self.ongoing.keys().copied().collect()
+    }
+
+    /// The last stable offset given the high watermark.
+    pub fn last_stable_offset(&self, high_watermark: i64) -> i64 {
+        self.ongoing_by_offset
+            .first()
+            .map_or(high_watermark, |&(first, _)| first.min(high_watermark))
     }
 
     /// The base offset a batch got when it was first appended, if this is a retry of it.
@@ -179,6 +249,22 @@ mod tests {
             None,
             "not idempotent"
         );
+    }
+
+    #[test]
+    fn open_transactions_hold_the_stable_offset() {
+        let mut s = ProducerState::default();
+        assert_eq!(s.last_stable_offset(10), 10);
+        s.begin_txn(1, 4);
+        s.begin_txn(2, 7);
+        s.begin_txn(1, 9); // already open: keeps its first offset
+        assert_eq!(s.last_stable_offset(12), 4);
+        assert_eq!(s.end_txn(1), Some(4));
+        assert_eq!(s.last_stable_offset(12), 7);
+        assert!(s.in_txn(2) && !s.in_txn(1));
+        assert_eq!(s.end_txn(1), None);
+        assert_eq!(s.end_txn(2), Some(7));
+        assert_eq!(s.last_stable_offset(12), 12);
     }
 
     #[test]

@@ -171,6 +171,11 @@ fn advertised(config: &BrokerConfig, local: SocketAddr) -> Result<(String, i32),
     }
 }
 
+/// How often open transactions are checked against their timeout (Kafka's
+/// `transaction.abort.timed.out.transaction.cleanup.interval.ms` is 10 s; ours is finer so a
+/// timed-out transaction stops holding back read_committed consumers sooner).
+const TXN_TICK_MS: u64 = 1000;
+
 /// Retention every `log.retention.check.interval.ms`; time-based flush (`log.flush.interval.ms`
 /// or a topic's `flush.ms`) checked at least every second. The passes run on the blocking pool (they delete and fsync).
 async fn maintenance(state: SharedState) {
@@ -190,10 +195,17 @@ async fn maintenance(state: SharedState) {
     let mut flush = tokio::time::interval(Duration::from_millis(flush_ms));
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     flush.tick().await;
+    // Transaction timeouts, and finishing what a restart left half done.
+    let mut txn_timer = tokio::time::interval(Duration::from_millis(TXN_TICK_MS));
+    txn_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let st = state.clone();
         let pass = tokio::select! {
             _ = shutdown.cancelled() => return,
+            _ = txn_timer.tick() => {
+                st.txns.tick(&st.topics, &st.groups, now_ms(), || st.allocate_producer_id()).await;
+                continue;
+            }
             _ = retention.tick() => tokio::task::spawn_blocking(move || {
                 let now = now_ms();
                 st.topics.for_each_log(|p, log| {

@@ -34,6 +34,8 @@ pub struct BrokerState {
     pub topics: TopicRegistry,
     /// Consumer groups and committed offsets.
     pub groups: Arc<crate::group::GroupCoordinator>,
+    /// Transactional ids and their transactions.
+    pub txns: crate::txn::TransactionCoordinator,
     /// Cancelled when the broker shuts down; long-polls end early on it.
     pub shutdown: CancellationToken,
     topic_deleted_hooks: Mutex<Vec<TopicDeletedHook>>,
@@ -65,6 +67,10 @@ impl BrokerState {
         let cluster_id = load_cluster_id(&config)?;
         let groups = crate::group::GroupCoordinator::open(&config.data_dir, (&config.group).into())
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let txns = crate::txn::TransactionCoordinator::open(
+            &config.data_dir,
+            config.transaction_max_timeout_ms,
+        )?;
         let hook_groups = Arc::downgrade(&groups);
         let hooks: Vec<TopicDeletedHook> = vec![Box::new(move |name: &str, _id: Uuid| {
             if let Some(g) = hook_groups.upgrade() {
@@ -79,6 +85,7 @@ impl BrokerState {
             cluster_id,
             topics,
             groups,
+            txns,
             shutdown,
             topic_deleted_hooks: Mutex::new(hooks),
             // Unique across restarts without persisting: milliseconds since 2020 << 8.

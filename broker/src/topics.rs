@@ -91,9 +91,9 @@ impl Partition {
     /// Wraps an opened log, rebuilding the idempotent-producer state from its tail. A log
     /// whose tail cannot be scanned still opens (reads will report the damage); its
     /// producers start out unknown.
-    fn new(topic: &str, index: i32, log: PartitionLog) -> Self {
+    fn new(topic: &str, index: i32, mut log: PartitionLog) -> Self {
         let (end_offset, _) = watch::channel(log.log_end_offset());
-        let producers = ProducerState::load(&log).unwrap_or_else(|e| {
+        let producers = ProducerState::load(&mut log).unwrap_or_else(|e| {
             tracing::warn!(topic, partition = index, error = %e, "producer state not rebuilt from the log");
             ProducerState::default()
         });

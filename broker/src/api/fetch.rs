@@ -39,7 +39,16 @@ pub struct PartitionResult {
     pub log_start_offset: i64,
     /// Whole record batches; `None` = empty (but non-null) records.
     pub records: Option<FetchSlice>,
+    /// (producer id, first offset) of aborted transactions in the range (read_committed).
+    pub aborted: Vec<(i64, i64)>,
 }
+
+/// Aborted transactions listed in one partition's answer at most (the client then sees
+/// the rest at its next fetch, which starts later).
+const MAX_ABORTED: usize = 10_000;
+
+/// Fetch `isolation_level` 1: only records below the last stable offset.
+const READ_COMMITTED: i8 = 1;
 
 /// One topic's part of the answer.
 #[derive(Debug, Clone)]
@@ -115,7 +124,8 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Result<Response,
                 rx
             })
             .collect();
-        let (results, bytes, errors) = read_all(&wanted, max_bytes);
+        let committed = req.isolation_level == READ_COMMITTED;
+        let (results, bytes, errors) = read_all(&wanted, max_bytes, committed);
         if bytes >= min_bytes || errors || Instant::now() >= deadline || shutdown.is_cancelled() {
             break results;
         }
@@ -148,6 +158,7 @@ pub async fn handle(ctx: &RequestContext, req: FetchRequest) -> Result<Response,
 fn read_all(
     wanted: &[(String, Uuid, Vec<Wanted>)],
     max_bytes: u64,
+    read_committed: bool,
 ) -> (Vec<TopicResult>, u64, bool) {
     let mut total: u64 = 0;
     let mut errors = false;
@@ -162,6 +173,7 @@ fn read_all(
                 last_stable_offset: -1,
                 log_start_offset: -1,
                 records: None,
+                aborted: Vec::new(),
             };
             let guard = w.partition.as_ref().map(|p| p.log());
             match guard.as_ref().and_then(|g| g.as_ref()) {
@@ -171,19 +183,28 @@ fn read_all(
                 }
                 Some(log) => {
                     let (start, end) = (log.log_start_offset(), log.log_end_offset());
+                    let lso = w
+                        .partition
+                        .as_ref()
+                        .map_or(end, |p| p.producers().last_stable_offset(end));
+                    let visible = if read_committed { lso } else { end };
                     r.high_watermark = end;
-                    r.last_stable_offset = end;
+                    r.last_stable_offset = lso;
                     r.log_start_offset = start;
                     if w.offset < start || w.offset > end {
                         r.error_code = error_code::OFFSET_OUT_OF_RANGE;
                         errors = true;
-                    } else if w.offset < end && total < max_bytes {
+                    } else if w.offset < visible && total < max_bytes {
                         let limit = (w.max_bytes.max(0) as u64).min(max_bytes - total) as u32;
-                        match log.read(w.offset, limit.max(1)) {
+                        match log.read_upto(w.offset, limit.max(1), visible) {
                             // Only the first non-empty partition may exceed the limits.
                             Ok(slice) if slice.len > 0 && (total == 0 || slice.len <= limit) => {
                                 total += slice.len as u64;
                                 r.records = Some(slice);
+                                if read_committed {
+                                    r.aborted = log.txn_index().collect(w.offset, lso);
+                                    r.aborted.truncate(MAX_ABORTED);
+                                }
                             }
                             Ok(_) => {}
                             Err(e) => {
@@ -262,7 +283,14 @@ pub fn encode_response(
             if version >= 5 {
                 buf.put_i64(p.log_start_offset);
             }
-            put_array_len(&mut buf, flexible, 0); // aborted_transactions: none
+            put_array_len(&mut buf, flexible, p.aborted.len());
+            for &(producer_id, first_offset) in &p.aborted {
+                buf.put_i64(producer_id);
+                buf.put_i64(first_offset);
+                if flexible {
+                    put_uvarint(&mut buf, 0);
+                }
+            }
             if version >= 11 {
                 buf.put_i32(-1); // preferred_read_replica
             }
@@ -325,8 +353,10 @@ mod tests {
     use std::os::unix::fs::FileExt;
 
     use bytes::Bytes;
-    use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-    use kafka_protocol::messages::{FetchResponse, TopicName};
+    use kafka_protocol::messages::fetch_response::{
+        AbortedTransaction, FetchableTopicResponse, PartitionData,
+    };
+    use kafka_protocol::messages::{FetchResponse, ProducerId, TopicName};
     use kafka_protocol::protocol::{HeaderVersion, StrBytes};
 
     use super::*;
@@ -368,6 +398,11 @@ mod tests {
             last_stable_offset: 1000 + index as i64,
             log_start_offset: 7,
             records,
+            aborted: if index == 2 {
+                vec![(77, 900), (78, 950)]
+            } else {
+                vec![]
+            },
         };
         let topics = vec![
             TopicResult {
@@ -410,7 +445,16 @@ mod tests {
                                     .with_high_watermark(p.high_watermark)
                                     .with_last_stable_offset(p.last_stable_offset)
                                     .with_log_start_offset(p.log_start_offset)
-                                    .with_aborted_transactions(Some(vec![]))
+                                    .with_aborted_transactions(Some(
+                                        p.aborted
+                                            .iter()
+                                            .map(|&(pid, first)| {
+                                                AbortedTransaction::default()
+                                                    .with_producer_id(ProducerId(pid))
+                                                    .with_first_offset(first)
+                                            })
+                                            .collect(),
+                                    ))
                                     .with_preferred_read_replica(
                                         kafka_protocol::messages::BrokerId(-1),
                                     )

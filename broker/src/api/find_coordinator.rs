@@ -1,4 +1,5 @@
-//! FindCoordinator: this broker coordinates every group (v0–v3 one key, v4+ a batch of keys).
+//! FindCoordinator: this broker coordinates every group and every transactional id (v0–v3
+//! one key, v4+ a batch of keys).
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
@@ -7,13 +8,14 @@ use kafka_protocol::protocol::StrBytes;
 
 use super::RequestContext;
 
-/// `key_type` 0: a consumer group. Transactions (1) are not coordinated here.
+/// `key_type` 0: a consumer group; 1: a transactional id. Share groups (2) are not ours.
 const KEY_TYPE_GROUP: i8 = 0;
+const KEY_TYPE_TRANSACTION: i8 = 1;
 
 /// Serves FindCoordinator.
 pub async fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse {
     let state = &ctx.state;
-    let error = if req.key_type == KEY_TYPE_GROUP {
+    let error = if req.key_type == KEY_TYPE_GROUP || req.key_type == KEY_TYPE_TRANSACTION {
         0
     } else {
         ResponseError::CoordinatorNotAvailable.code()
@@ -27,8 +29,9 @@ pub async fn handle(ctx: &RequestContext, req: FindCoordinatorRequest) -> FindCo
     } else {
         (-1, String::new(), -1)
     };
-    let message =
-        (error != 0).then(|| StrBytes::from_static_str("only group coordinators are supported"));
+    let message = (error != 0).then(|| {
+        StrBytes::from_static_str("only group and transaction coordinators are supported")
+    });
     if ctx.version >= 4 {
         let coordinators = req
             .coordinator_keys

@@ -1,6 +1,7 @@
-//! InitProducerId: hands out producer ids and epochs so idempotent producers (the Java
-//! default) start. Batches carrying producer ids are accepted; sequence numbers are not yet
-//! checked (no de-duplication), and transactions are not supported.
+//! InitProducerId: producer ids and epochs. Without a transactional id: a new id for an
+//! idempotent producer (or its epoch bumped, KIP-360). With one: the transaction coordinator
+//! hands out the id's producer with a bumped epoch, fencing older producers and aborting an
+//! open transaction.
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
 
@@ -8,12 +9,31 @@ use super::{error_code, RequestContext};
 
 /// Serves InitProducerId.
 pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse {
+    let state = &ctx.state;
+    if let Some(id) = req.transactional_id.as_ref() {
+        let result = state.txns.init_producer_id(
+            &state.topics,
+            id,
+            req.transaction_timeout_ms,
+            (req.producer_id.0, req.producer_epoch),
+            || state.allocate_producer_id(),
+        );
+        return match result {
+            Ok((pid, epoch)) => InitProducerIdResponse::default()
+                .with_producer_id(ProducerId(pid))
+                .with_producer_epoch(epoch),
+            Err(e) => InitProducerIdResponse::default()
+                .with_error_code(e.code())
+                .with_producer_id(ProducerId(-1))
+                .with_producer_epoch(-1),
+        };
+    }
     let (id, epoch) =
         if req.producer_id.0 >= 0 && req.producer_epoch >= 0 && req.producer_epoch < i16::MAX - 1 {
             // A producer bumping its epoch (KIP-360) keeps its id.
             (req.producer_id.0, req.producer_epoch + 1)
         } else {
-            (ctx.state.allocate_producer_id(), 0)
+            (state.allocate_producer_id(), 0)
         };
     InitProducerIdResponse::default()
         .with_error_code(error_code::NONE)

@@ -1,4 +1,5 @@
-//! ListOffsets: earliest (-2), latest (-1), max timestamp (-3), or by timestamp (time index).
+//! ListOffsets: earliest (-2), latest (-1; the last stable offset for read_committed),
+//! max timestamp (-3), or by timestamp (time index).
 
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
@@ -15,6 +16,8 @@ const LATEST_TIERED: i64 = -5;
 
 /// Serves ListOffsets.
 pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse {
+    // isolation_level 1 (v2+): "latest" is the last stable offset.
+    let read_committed = ctx.version >= 2 && req.isolation_level == 1;
     let mut topics = Vec::with_capacity(req.topics.len());
     for t in req.topics {
         let topic = ctx.state.topics.get(t.name.0.as_str());
@@ -39,6 +42,11 @@ pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffset
                 continue;
             };
             match p.timestamp {
+                LATEST | LATEST_TIERED if read_committed => {
+                    r.offset = partition
+                        .producers()
+                        .last_stable_offset(log.log_end_offset())
+                }
                 LATEST | LATEST_TIERED => r.offset = log.log_end_offset(),
                 EARLIEST | EARLIEST_LOCAL => r.offset = log.log_start_offset(),
                 MAX_TIMESTAMP => {

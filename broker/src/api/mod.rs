@@ -7,6 +7,8 @@
 //! A request that cannot be understood (unknown key, unsupported version, malformed body) is
 //! a [`RequestError`]: the connection logs it and closes, as Kafka does.
 
+pub mod add_offsets_to_txn;
+pub mod add_partitions_to_txn;
 pub mod alter_configs;
 pub mod api_versions;
 pub mod create_partitions;
@@ -16,6 +18,7 @@ pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
+pub mod end_txn;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod heartbeat;
@@ -31,6 +34,7 @@ pub mod offset_delete;
 pub mod offset_fetch;
 pub mod produce;
 pub mod sync_group;
+pub mod txn_offset_commit;
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -72,6 +76,10 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DescribeCluster, 0, 1),
+    (ApiKey::AddPartitionsToTxn, 0, 5),
+    (ApiKey::AddOffsetsToTxn, 0, 4),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::TxnOffsetCommit, 0, 4),
 ];
 
 /// The advertised version range of an API key.
@@ -233,6 +241,17 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
         ApiKey::DescribeGroups => reply(ctx, &describe_groups::handle(ctx, decode(ctx, b)?).await),
         ApiKey::ListGroups => reply(ctx, &list_groups::handle(ctx, decode(ctx, b)?).await),
         ApiKey::DeleteGroups => reply(ctx, &delete_groups::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::AddPartitionsToTxn => reply(
+            ctx,
+            &add_partitions_to_txn::handle(ctx, decode(ctx, b)?).await,
+        ),
+        ApiKey::AddOffsetsToTxn => {
+            reply(ctx, &add_offsets_to_txn::handle(ctx, decode(ctx, b)?).await)
+        }
+        ApiKey::EndTxn => reply(ctx, &end_txn::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::TxnOffsetCommit => {
+            reply(ctx, &txn_offset_commit::handle(ctx, decode(ctx, b)?).await)
+        }
         key => Err(RequestError::UnknownApiKey(key as i16)),
     }
 }

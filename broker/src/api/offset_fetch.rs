@@ -48,6 +48,14 @@ fn requested<'a>(
     })
 }
 
+/// Kafka's UNSTABLE_OFFSET_COMMIT: a transaction holds an offset of this partition; the
+/// client retries (KIP-447 `require_stable`).
+const UNSTABLE_OFFSET_COMMIT: i16 = 88;
+
+fn unstable(ctx: &RequestContext, require_stable: bool, group: &str, topic: &str, p: i32) -> bool {
+    require_stable && ctx.state.txns.has_pending_offset(group, topic, p)
+}
+
 /// Serves OffsetFetch.
 pub async fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchResponse {
     let groups = &ctx.state.groups;
@@ -69,11 +77,17 @@ pub async fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetc
                         let partitions = rows
                             .into_iter()
                             .map(|(p, offset, epoch, md)| {
-                                OffsetFetchResponsePartitions::default()
+                                let r = OffsetFetchResponsePartitions::default()
                                     .with_partition_index(p)
                                     .with_committed_offset(offset)
                                     .with_committed_leader_epoch(epoch)
-                                    .with_metadata(Some(md))
+                                    .with_metadata(Some(md));
+                                if unstable(ctx, req.require_stable, &g.group_id.0, &name, p) {
+                                    r.with_error_code(UNSTABLE_OFFSET_COMMIT)
+                                        .with_committed_offset(-1)
+                                } else {
+                                    r
+                                }
                             })
                             .collect();
                         OffsetFetchResponseTopics::default()
@@ -100,11 +114,18 @@ pub async fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetc
             let partitions = rows
                 .into_iter()
                 .map(|(p, offset, epoch, md)| {
-                    OffsetFetchResponsePartition::default()
+                    let r = OffsetFetchResponsePartition::default()
                         .with_partition_index(p)
                         .with_committed_offset(offset)
                         .with_committed_leader_epoch(epoch)
-                        .with_metadata(Some(md))
+                        .with_metadata(Some(md));
+                    let stable = v >= 7 && req.require_stable;
+                    if unstable(ctx, stable, &req.group_id.0, &name, p) {
+                        r.with_error_code(UNSTABLE_OFFSET_COMMIT)
+                            .with_committed_offset(-1)
+                    } else {
+                        r
+                    }
                 })
                 .collect();
             OffsetFetchResponseTopic::default()

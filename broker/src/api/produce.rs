@@ -11,6 +11,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use kafka_protocol::protocol::StrBytes;
 
 use super::{error_code, log_error_code, RequestContext};
+use crate::log::control::{CONTROL, TRANSACTIONAL};
 use crate::log::BatchHeader;
 use crate::state::now_ms;
 use crate::topics::Partition;
@@ -43,7 +44,17 @@ pub async fn handle(ctx: &RequestContext, req: ProduceRequest) -> Outcome {
                 partition_responses.push(r);
                 continue;
             };
-            let appended = append(&partition, &records);
+            let appended = match transactional_producer(&records) {
+                Err(code) => Err(code),
+                Ok(None) => append(&partition, &records),
+                Ok(Some((pid, epoch))) => ctx
+                    .state
+                    .txns
+                    .with_produce(pid, epoch, &partition.topic, pd.index, || {
+                        append(&partition, &records)
+                    })
+                    .unwrap_or_else(|e| Err(e.code())),
+            };
             match appended {
                 Ok((base_offset, log_start_offset)) => {
                     r.base_offset = base_offset;
@@ -91,6 +102,31 @@ pub enum Outcome {
 
 /// Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER (kept here, its only user).
 const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+/// Kafka's INVALID_RECORD: control batches from a client, or a mix of transactional and
+/// other batches.
+const INVALID_RECORD: i16 = 87;
+
+/// `Some((producer id, epoch))` if the batches are transactional (then all must be, of one
+/// producer); control batches are refused (only the coordinator writes markers). Batches
+/// that do not parse are left to the log's validation.
+fn transactional_producer(records: &[u8]) -> Result<Option<(i64, i16)>, i16> {
+    let mut at = 0;
+    let mut first: Option<Option<(i64, i16)>> = None;
+    while let Ok(Some(h)) = BatchHeader::parse(&records[at..]) {
+        if h.attributes & CONTROL != 0 {
+            return Err(INVALID_RECORD);
+        }
+        let this = (h.attributes & TRANSACTIONAL != 0).then_some((h.producer_id, h.producer_epoch));
+        if *first.get_or_insert(this) != this {
+            return Err(INVALID_RECORD);
+        }
+        at += h.size();
+        if at >= records.len() {
+            break;
+        }
+    }
+    Ok(first.flatten())
+}
 
 /// Appends one partition's batches: (base offset, log start offset) or a Kafka error code.
 /// A retried idempotent batch gets the offsets of its first append back instead; one that
@@ -130,6 +166,9 @@ fn append(partition: &Partition, records: &[u8]) -> Result<(i64, i64), i16> {
     let mut at = 0;
     while let Ok(Some(h)) = BatchHeader::parse(&batches[at..]) {
         producers.record(&h, h.base_offset);
+        if h.attributes & TRANSACTIONAL != 0 {
+            producers.begin_txn(h.producer_id, h.base_offset);
+        }
         at += h.size();
     }
     drop(producers);

@@ -464,6 +464,60 @@ impl GroupCoordinator {
         Ok(results)
     }
 
+    /// Checks a TxnOffsetCommit's member the way OffsetCommit checks one (KIP-447); a
+    /// producer outside any group (generation -1, no member id) passes.
+    ///
+    /// # Errors
+    /// Unknown member, old generation, rebalance in progress, invalid group id.
+    pub fn validate_txn_commit(
+        &self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &MemberId,
+        instance: Option<&str>,
+    ) -> Result<(), GroupError> {
+        if !valid_group_id(group_id) {
+            return Err(GroupError::InvalidGroupId);
+        }
+        if generation_id < 0 && member_id.is_unknown() && instance.is_none() {
+            return Ok(());
+        }
+        let mut groups = self.lock();
+        match groups.get_mut(group_id) {
+            Some(group) => group.validate_commit(generation_id, member_id, instance, now()),
+            None => Err(GroupError::IllegalGeneration {
+                requested: generation_id,
+                current: -1,
+            }),
+        }
+    }
+
+    /// Stores the offsets of a committed transaction (group, partition, offset); returns once
+    /// they are on disk. Groups not known yet appear (Empty), as after OffsetCommit.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn store_txn_offsets(
+        &self,
+        offsets: Vec<(String, TopicPartition, CommittedOffset)>,
+    ) -> Result<(), OffsetStoreError> {
+        let mut ids: Vec<String> = offsets.iter().map(|(g, _, _)| g.clone()).collect();
+        ids.dedup();
+        let ops = offsets
+            .into_iter()
+            .map(|(group, tp, offset)| OffsetOp::Commit { group, tp, offset })
+            .collect();
+        self.offsets.apply(ops).await?;
+        let delay = join_window(&self.config);
+        let mut groups = self.lock();
+        for id in ids {
+            groups
+                .entry(id.clone())
+                .or_insert_with(|| ClassicGroup::new(&id, delay));
+        }
+        Ok(())
+    }
+
     /// Handle OffsetFetch for one group: `None` asks for every committed partition.
     /// Partitions never committed come back as `None` (the wire's offset -1).
     pub fn fetch_offsets(

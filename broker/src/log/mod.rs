@@ -13,6 +13,8 @@
 //! - [`recovery`] — on open: re-validate the active segment's tail, cut a torn tail,
 //!   rebuild indexes that disagree.
 //! - [`retention`] — which old segments go, by time and by size.
+//! - [`control`] — transaction marker batches (build, read their type).
+//! - [`txn_index`] — the aborted transactions of a partition (`aborted.txnindex`).
 //!
 //! Produce: `PartitionLog::append` → `batch::validate_batches` → patch offsets → maybe roll
 //! → `Segment::append` (one `pwrite`, index entries). Fetch: `PartitionLog::read` → segment
@@ -27,6 +29,7 @@
 //! ```
 
 pub mod batch;
+pub mod control;
 mod index_file;
 pub mod offset_index;
 pub mod partition_log;
@@ -34,6 +37,7 @@ pub mod recovery;
 pub mod retention;
 pub mod segment;
 pub mod time_index;
+pub mod txn_index;
 
 pub use batch::BatchHeader;
 pub use partition_log::{AppendInfo, FetchSlice, LogConfig, PartitionLog};

@@ -25,9 +25,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::batch::{patch_base_offset, patch_leader_epoch, validate_batches, BatchHeader};
+use super::control::{parse_marker, Marker, CONTROL, MARKER_PROBE_LEN};
 use super::recovery::{closed_indexes_agree, rebuild, recover_active};
 use super::retention::{segments_to_delete, SegmentStats};
 use super::segment::{segment_paths, Segment, MAX_SEGMENT_BYTES};
+use super::txn_index::TxnIndex;
 use super::LogError;
 
 /// The partition leader epoch written into stored batches: a single node is always the
@@ -107,6 +109,8 @@ pub struct PartitionLog {
     unflushed_messages: u64,
     /// When the last fsync happened (`log.flush.interval.ms`).
     last_flush_ms: i64,
+    /// Aborted transactions, for read_committed fetches.
+    txn_index: TxnIndex,
 }
 
 fn wall_clock_ms() -> i64 {
@@ -163,12 +167,14 @@ impl PartitionLog {
                 std::fs::remove_file(path)?;
             }
         }
+        let txn_index = TxnIndex::open(&dir)?;
         let mut log = PartitionLog {
             dir,
             config,
             segments: BTreeMap::new(),
             unflushed_messages: 0,
             last_flush_ms: now,
+            txn_index,
         };
         let interval = log.config.index_interval_bytes;
         let max_index = log.config.max_index_bytes;
@@ -250,6 +256,52 @@ impl PartitionLog {
             seg.for_each_header(&mut f)?;
         }
         Ok(())
+    }
+
+    /// Like [`PartitionLog::for_each_recent_header`], with the marker type of control
+    /// batches (read from the bytes after the header).
+    ///
+    /// # Errors
+    /// As [`PartitionLog::for_each_recent_header`].
+    pub fn for_each_recent_batch(
+        &self,
+        segments: usize,
+        mut f: impl FnMut(&BatchHeader, Option<Marker>),
+    ) -> Result<(), LogError> {
+        use std::os::unix::fs::FileExt;
+        let skip = self.segments.len().saturating_sub(segments);
+        for seg in self.segments.values().skip(skip) {
+            let mut io_error = None;
+            let mut position = 0u64;
+            seg.for_each_header(|h| {
+                let mut marker = None;
+                if h.attributes & CONTROL != 0 {
+                    let n = (h.size() - super::batch::HEADER_LEN).min(MARKER_PROBE_LEN);
+                    let mut buf = [0u8; MARKER_PROBE_LEN];
+                    let at = position + super::batch::HEADER_LEN as u64;
+                    match seg.file().read_exact_at(&mut buf[..n], at) {
+                        Ok(()) => marker = parse_marker(&buf[..n]),
+                        Err(e) => io_error = Some(e),
+                    }
+                }
+                position += h.size() as u64;
+                f(h, marker);
+            })?;
+            if let Some(e) = io_error {
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The aborted-transaction index.
+    pub fn txn_index(&self) -> &TxnIndex {
+        &self.txn_index
+    }
+
+    /// The aborted-transaction index, to add an entry after writing an abort marker.
+    pub fn txn_index_mut(&mut self) -> &mut TxnIndex {
+        &mut self.txn_index
     }
 
     /// Validates the producer's record batches (one or more, back to back: magic 2, length,
@@ -374,6 +426,16 @@ impl PartitionLog {
     /// `OffsetOutOfRange`; I/O errors; `CorruptBatch` if a segment holds bytes that are not
     /// batches (only possible if the files were changed behind our back).
     pub fn read(&self, offset: i64, max_bytes: u32) -> Result<FetchSlice, LogError> {
+        self.read_upto(offset, max_bytes, i64::MAX)
+    }
+
+    /// [`PartitionLog::read`] that returns no batch starting at or after `end` (the last
+    /// stable offset for read_committed fetches; a batch boundary). An `offset` at or past
+    /// `end` gives an empty slice.
+    ///
+    /// # Errors
+    /// As [`PartitionLog::read`].
+    pub fn read_upto(&self, offset: i64, max_bytes: u32, end: i64) -> Result<FetchSlice, LogError> {
         let (log_start, log_end) = (self.log_start_offset(), self.log_end_offset());
         if offset < log_start || offset > log_end {
             return Err(LogError::OffsetOutOfRange {
@@ -382,7 +444,7 @@ impl PartitionLog {
                 log_end,
             });
         }
-        if offset < log_end {
+        if offset < log_end.min(end) {
             let first = self
                 .segments
                 .range(..=offset)
@@ -390,8 +452,18 @@ impl PartitionLog {
                 .map_or(log_start, |(base, _)| *base);
             for seg in self.segments.range(first..).map(|(_, s)| s) {
                 if let Some((position, header)) = seg.find_batch(offset)? {
-                    let end = seg.whole_batches_end(position, &header, max_bytes)?;
-                    let len = u32::try_from(end - position).unwrap_or(u32::MAX);
+                    if header.base_offset >= end {
+                        break;
+                    }
+                    let mut max_bytes = max_bytes;
+                    if end < seg.next_offset() {
+                        if let Some((stop, _)) = seg.find_batch(end)? {
+                            let room = u32::try_from(stop - position).unwrap_or(u32::MAX);
+                            max_bytes = max_bytes.min(room);
+                        }
+                    }
+                    let stop = seg.whole_batches_end(position, &header, max_bytes)?;
+                    let len = u32::try_from(stop - position).unwrap_or(u32::MAX);
                     return Ok(FetchSlice {
                         file: Arc::clone(seg.file()),
                         position,
@@ -528,6 +600,8 @@ impl PartitionLog {
                 seg.delete()?;
             }
         }
+        let log_start = self.log_start_offset();
+        self.txn_index.trim(log_start)?;
         Ok(n)
     }
 

@@ -1,0 +1,339 @@
+//! The transaction-state file: every change to a transactional id's state, appended and
+//! fsynced before the request that caused it is answered; replayed on start (the last record
+//! of an id wins).
+//!
+//! ```text
+//!  <data-dir>/__transaction_state/txn.log
+//!  ┌──────────┬──────────┬────────────────────────────┐
+//!  │ len: u32 │ crc: u32 │ payload: one TxnRecord      │  … next frame
+//!  └──────────┴──────────┴────────────────────────────┘
+//!   big-endian; crc = CRC-32C of the payload
+//!   TxnRecord = id str16, producer_id i64, epoch i16, timeout_ms i32, state u8,
+//!               started_ms i64, partitions u32 × (topic str16, partition i32),
+//!               groups u32 × str16,
+//!               offsets u32 × (group str16, topic str16, partition i32, offset i64,
+//!                              leader_epoch i32, metadata str32)
+//! ```
+//!
+//! Replay stops at the first torn or corrupt frame and cuts the file there (as the group
+//! offsets log does). When the file grows past twice the live size (and 1 MiB), it is
+//! rewritten from the live states into `txn.log.compact`, synced and renamed over it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::coordinator::{PendingOffset, TxnMetadata, TxnState};
+
+const LOG_FILE: &str = "txn.log";
+const COMPACT_FILE: &str = "txn.log.compact";
+const HEADER: usize = 8;
+const MAX_FRAME: usize = 64 << 20;
+const COMPACT_MIN_BYTES: u64 = 1 << 20;
+
+/// The open state file.
+#[derive(Debug)]
+pub struct StateLog {
+    dir: PathBuf,
+    file: File,
+    size: u64,
+    live_size: u64,
+}
+
+impl StateLog {
+    /// Opens (creating) the file and returns the latest record of every transactional id.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn open(dir: &Path) -> io::Result<(StateLog, BTreeMap<String, TxnMetadata>)> {
+        fs::create_dir_all(dir)?;
+        let _ = fs::remove_file(dir.join(COMPACT_FILE));
+        let path = dir.join(LOG_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)?;
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)?;
+        let mut txns = BTreeMap::new();
+        let mut pos = 0;
+        while data.len() - pos >= HEADER {
+            let len = u32::from_be_bytes(data[pos..pos + 4].try_into().expect("4 bytes")) as usize;
+            let crc = u32::from_be_bytes(data[pos + 4..pos + 8].try_into().expect("4 bytes"));
+            if len > MAX_FRAME || data.len() - pos - HEADER < len {
+                break;
+            }
+            let payload = &data[pos + HEADER..pos + HEADER + len];
+            if crc32c::crc32c(payload) != crc {
+                break;
+            }
+            let Some(m) = decode(payload) else { break };
+            txns.insert(m.transactional_id.clone(), m);
+            pos += HEADER + len;
+        }
+        if pos < data.len() {
+            tracing::warn!(path = %path.display(), kept = pos, dropped = data.len() - pos,
+                "transaction state: truncating torn tail");
+            file.set_len(pos as u64)?;
+            file.sync_all()?;
+        }
+        Ok((
+            StateLog {
+                dir: dir.to_path_buf(),
+                file,
+                size: pos as u64,
+                live_size: pos as u64,
+            },
+            txns,
+        ))
+    }
+
+    /// Appends one record and waits until it is on disk.
+    ///
+    /// # Errors
+    /// I/O errors (the file is cut back so no partial frame stays).
+    pub fn append(&mut self, m: &TxnMetadata) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(128);
+        encode_frame(m, &mut buf);
+        let result = self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
+        match result {
+            Ok(()) => {
+                self.size += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.size);
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the file has grown enough to be rewritten.
+    pub fn wants_compaction(&self) -> bool {
+        self.size > COMPACT_MIN_BYTES.max(self.live_size.saturating_mul(2))
+    }
+
+    /// Rewrites the file holding only `live`.
+    ///
+    /// # Errors
+    /// I/O errors; the old file stays in use.
+    pub fn compact<'a>(
+        &mut self,
+        live: impl IntoIterator<Item = &'a TxnMetadata>,
+    ) -> io::Result<()> {
+        let mut buf = Vec::new();
+        for m in live {
+            encode_frame(m, &mut buf);
+        }
+        let tmp = self.dir.join(COMPACT_FILE);
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&buf)?;
+            f.sync_all()?;
+        }
+        let path = self.dir.join(LOG_FILE);
+        fs::rename(&tmp, &path)?;
+        File::open(&self.dir)?.sync_all()?;
+        self.file = OpenOptions::new().append(true).open(&path)?;
+        self.size = buf.len() as u64;
+        self.live_size = self.size;
+        Ok(())
+    }
+}
+
+fn put_str16(s: &str, out: &mut Vec<u8>) {
+    let b = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+fn state_tag(s: TxnState) -> u8 {
+    match s {
+        TxnState::Empty => 0,
+        TxnState::Ongoing => 1,
+        TxnState::PrepareCommit => 2,
+        TxnState::PrepareAbort => 3,
+        TxnState::CompleteCommit => 4,
+        TxnState::CompleteAbort => 5,
+    }
+}
+
+fn encode_frame(m: &TxnMetadata, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER]);
+    put_str16(&m.transactional_id, out);
+    out.extend_from_slice(&m.producer_id.to_be_bytes());
+    out.extend_from_slice(&m.epoch.to_be_bytes());
+    out.extend_from_slice(&m.timeout_ms.to_be_bytes());
+    out.push(state_tag(m.state));
+    out.extend_from_slice(&m.started_ms.to_be_bytes());
+    out.extend_from_slice(&(m.partitions.len() as u32).to_be_bytes());
+    for (topic, p) in &m.partitions {
+        put_str16(topic, out);
+        out.extend_from_slice(&p.to_be_bytes());
+    }
+    out.extend_from_slice(&(m.groups.len() as u32).to_be_bytes());
+    for g in &m.groups {
+        put_str16(g, out);
+    }
+    out.extend_from_slice(&(m.offsets.len() as u32).to_be_bytes());
+    for o in &m.offsets {
+        put_str16(&o.group, out);
+        put_str16(&o.topic, out);
+        out.extend_from_slice(&o.partition.to_be_bytes());
+        out.extend_from_slice(&o.offset.to_be_bytes());
+        out.extend_from_slice(&o.leader_epoch.to_be_bytes());
+        out.extend_from_slice(&(o.metadata.len() as u32).to_be_bytes());
+        out.extend_from_slice(o.metadata.as_bytes());
+    }
+    let payload = &out[start + HEADER..];
+    let len = payload.len() as u32;
+    let crc = crc32c::crc32c(payload);
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_be_bytes());
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn i16(&mut self) -> Option<i16> {
+        self.take(2).map(|b| i16::from_be_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
+    }
+    fn i32(&mut self) -> Option<i32> {
+        self.u32().map(|v| v as i32)
+    }
+    fn i64(&mut self) -> Option<i64> {
+        self.take(8)
+            .map(|b| i64::from_be_bytes(b.try_into().expect("8 bytes")))
+    }
+    fn str16(&mut self) -> Option<String> {
+        let n = self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+    fn str32(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+    /// A count that the remaining bytes can hold (each item at least `min` bytes).
+    fn count(&mut self, min: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n <= self.0.len() / min).then_some(n)
+    }
+}
+
+fn decode(payload: &[u8]) -> Option<TxnMetadata> {
+    let mut r = Reader(payload);
+    let transactional_id = r.str16()?;
+    let producer_id = r.i64()?;
+    let epoch = r.i16()?;
+    let timeout_ms = r.i32()?;
+    let state = match r.u8()? {
+        0 => TxnState::Empty,
+        1 => TxnState::Ongoing,
+        2 => TxnState::PrepareCommit,
+        3 => TxnState::PrepareAbort,
+        4 => TxnState::CompleteCommit,
+        5 => TxnState::CompleteAbort,
+        _ => return None,
+    };
+    let started_ms = r.i64()?;
+    let mut partitions = BTreeSet::new();
+    for _ in 0..r.count(6)? {
+        partitions.insert((r.str16()?, r.i32()?));
+    }
+    let mut groups = BTreeSet::new();
+    for _ in 0..r.count(2)? {
+        groups.insert(r.str16()?);
+    }
+    let mut offsets = Vec::new();
+    for _ in 0..r.count(24)? {
+        offsets.push(PendingOffset {
+            group: r.str16()?,
+            topic: r.str16()?,
+            partition: r.i32()?,
+            offset: r.i64()?,
+            leader_epoch: r.i32()?,
+            metadata: r.str32()?,
+        });
+    }
+    r.0.is_empty().then_some(TxnMetadata {
+        transactional_id,
+        producer_id,
+        epoch,
+        timeout_ms,
+        state,
+        started_ms,
+        partitions,
+        groups,
+        offsets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(id: &str, state: TxnState) -> TxnMetadata {
+        TxnMetadata {
+            transactional_id: id.into(),
+            producer_id: 42,
+            epoch: 3,
+            timeout_ms: 60_000,
+            state,
+            started_ms: 1_700_000_000_000,
+            partitions: [("t".to_string(), 0), ("u".to_string(), 7)].into(),
+            groups: ["g".to_string()].into(),
+            offsets: vec![PendingOffset {
+                group: "g".into(),
+                topic: "t".into(),
+                partition: 0,
+                offset: 99,
+                leader_epoch: -1,
+                metadata: "m".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn records_replay_latest_wins_and_torn_tail_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut log, txns) = StateLog::open(dir.path()).unwrap();
+            assert!(txns.is_empty());
+            log.append(&meta("a", TxnState::Ongoing)).unwrap();
+            log.append(&meta("b", TxnState::Empty)).unwrap();
+            log.append(&meta("a", TxnState::PrepareCommit)).unwrap();
+        }
+        let path = dir.path().join(LOG_FILE);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[0, 0, 0, 50, 1, 2]).unwrap();
+        drop(f);
+        let (mut log, txns) = StateLog::open(dir.path()).unwrap();
+        assert_eq!(txns.len(), 2);
+        assert_eq!(txns["a"], meta("a", TxnState::PrepareCommit));
+        assert_eq!(txns["b"].state, TxnState::Empty);
+        log.compact(txns.values()).unwrap();
+        let (_, again) = StateLog::open(dir.path()).unwrap();
+        assert_eq!(again, txns);
+    }
+}
