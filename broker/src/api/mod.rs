@@ -33,6 +33,7 @@ pub mod offset_commit;
 pub mod offset_delete;
 pub mod offset_fetch;
 pub mod produce;
+pub mod produce_legacy;
 pub mod sync_group;
 pub mod txn_offset_commit;
 
@@ -49,7 +50,8 @@ use crate::state::SharedState;
 /// Versions advertised in ApiVersions: (key, min, max).
 ///
 /// Produce is advertised from v0 because librdkafka disables compression otherwise (the crate
-/// decodes v3+, which every client that negotiates uses). Ranges stop where request semantics
+/// decodes v3+, which every client that negotiates uses; v0–v2 are decoded by hand in
+/// `produce_legacy`). Ranges stop where request semantics
 /// we do not implement begin (Produce v13 / topic ids, InitProducerId v6 / 2PC).
 pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 0, 11),
@@ -209,6 +211,7 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
         ApiKey::CreatePartitions => {
             reply(ctx, &create_partitions::handle(ctx, decode(ctx, b)?).await)
         }
+        ApiKey::Produce if ctx.version < 3 => produce_legacy::handle(ctx, body).await,
         ApiKey::Produce => match produce::handle(ctx, decode(ctx, b)?).await {
             produce::Outcome::Respond(resp) => reply(ctx, &resp),
             produce::Outcome::Silent => Ok(Response::Nothing),
