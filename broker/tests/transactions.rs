@@ -152,9 +152,12 @@ async fn latest(c: &mut Client, topic: &str, isolation: i8) -> i64 {
                 .with_timestamp(-1)])]);
     let r = c.call(5, &req).await;
     let p = &r.topics[0].partitions[0];
-    (p.error_code == 0)
-        .then_some(p.offset)
-        .unwrap_or(-1000 - p.error_code as i64)
+    // An error shows as -1000 - code, so a failed call cannot pass for an offset.
+    if p.error_code == 0 {
+        p.offset
+    } else {
+        -1000 - i64::from(p.error_code)
+    }
 }
 
 /// A broker on `home` (which outlives every broker of the test).
