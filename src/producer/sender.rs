@@ -226,6 +226,8 @@ async fn init_producer_id(inner: &Arc<Inner>) -> Result<ProducerIdent, KafkaErro
 }
 
 type Groups = HashMap<i32, Vec<Batch>>;
+/// Partitions with data that a transactional producer must add to its transaction first.
+type Unregistered = Vec<(Arc<str>, i32)>;
 
 /// Closes due batches, expires timed-out ones, and takes one sendable batch per partition,
 /// grouped by leader. Returns the groups, when to look again, and (transactional producer)
@@ -234,7 +236,7 @@ fn collect(
     inner: &Arc<Inner>,
     may_send: bool,
     gate: Option<&super::txn::SendGate>,
-) -> (Groups, Option<Instant>, Vec<(Arc<str>, i32)>) {
+) -> (Groups, Option<Instant>, Unregistered) {
     let mut unregistered = Vec::new();
     let s = &inner.settings;
     let now = Instant::now();
