@@ -10,7 +10,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 use kafkars::ErrorCode;
 
-use crate::callbacks::{invoke, CallbackKind};
+use crate::callbacks::{invoke, CallbackKind, Callbacks};
 use crate::client::ClientState;
 use crate::exception::rdkafka_exception;
 
@@ -68,4 +68,32 @@ pub fn dispatch_refresh(this: &Zval, state: &ClientState, config: &str) -> PhpRe
     };
     invoke(&cb, vec![this, &config.to_string()])?;
     Ok(())
+}
+
+/// librdkafka's `rd_kafka_new` check: the built-in unsecured-JWT handler and an application
+/// refresh callback exclude each other.
+///
+/// # Errors
+/// `RdKafka\Exception` (code 0, as php-rdkafka throws for a failed `rd_kafka_new`).
+pub fn check_conf(config: &kafkars::Config, callbacks: &Callbacks) -> PhpResult<()> {
+    if callbacks.is_set(CallbackKind::OauthbearerTokenRefresh)
+        && config.get_bool("enable.sasl.oauthbearer.unsecure.jwt")
+    {
+        return Err(rdkafka_exception(
+            "`enable.sasl.oauthbearer.unsecure.jwt` and `oauthbearer_token_refresh_cb` are \
+             mutually exclusive",
+            0,
+        ));
+    }
+    Ok(())
+}
+
+/// A new client with a refresh callback asks for its first token at once (served by the
+/// first `poll()`), as librdkafka does.
+pub fn on_create(client: &kafkars::Client, callbacks: &Callbacks) {
+    if callbacks.is_set(CallbackKind::OauthbearerTokenRefresh) {
+        if let Some(o) = client.oauthbearer() {
+            o.request_refresh();
+        }
+    }
 }

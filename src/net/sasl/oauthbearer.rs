@@ -336,11 +336,15 @@ impl OauthBearer {
         log.queue()
     }
 
-    /// Asks the application for a token, once until it answers.
-    fn request_refresh(&self) {
+    /// Asks the application for a token (an [`Event::OauthbearerTokenRefresh`]), once until
+    /// it answers. librdkafka asks right when a client with a refresh callback is created;
+    /// the PHP binding calls this then. Nothing happens while the client has no event queue
+    /// yet, nor with the built-in unsecured-JWT handler.
+    pub fn request_refresh(&self) {
         if self.unsecured.is_some() {
             return;
         }
+        let Some(q) = self.queue() else { return };
         {
             let mut st = self.lock();
             if st.refresh_requested {
@@ -348,11 +352,14 @@ impl OauthBearer {
             }
             st.refresh_requested = true;
         }
-        if let Some(q) = self.queue() {
-            q.push(Event::OauthbearerTokenRefresh {
-                config: self.config.clone(),
-            });
-        }
+        q.push(Event::OauthbearerTokenRefresh {
+            config: self.config.clone(),
+        });
+    }
+
+    /// Whether tokens come from the built-in unsecured-JWT handler.
+    pub fn is_unsecured_jwt(&self) -> bool {
+        self.unsecured.is_some()
     }
 
     /// A token to authenticate with, waiting up to `timeout` for the application to set one.
