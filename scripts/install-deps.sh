@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(php8.2-cli php8.2-dev libclang-dev clang kcat librdkafka-dev
           openjdk-17-jre-headless maven python3 python3-pip python3-venv
           build-essential pkg-config curl ca-certificates composer
-          php8.2-fpm libfcgi-bin valgrind)
+          php8.2-fpm libfcgi-bin valgrind openssl)
 
 missing=()
 for pkg in "${APT_PKGS[@]}"; do
