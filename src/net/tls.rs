@@ -432,6 +432,17 @@ mod tests {
     }
 
     #[test]
+    fn system_roots_with_probe_and_by_default() {
+        if !std::path::Path::new("/etc/ssl/certs").is_dir() {
+            return; // no ca-certificates on this machine
+        }
+        let mut c = Config::new();
+        c.set("ssl.ca.location", "probe").unwrap();
+        assert!(Tls::from_config(&c).is_ok());
+        assert!(Tls::from_config(&Config::new()).is_ok());
+    }
+
+    #[test]
     fn no_verification_needs_no_roots() {
         let mut c = Config::new();
         c.set("enable.ssl.certificate.verification", "false")
