@@ -114,6 +114,9 @@ struct TxnInner {
     err: Option<KafkaError>,
     /// Last InitProducerId failure (reported when init_transactions() times out).
     init_err: Option<ErrorCode>,
+    /// A resumable API call that returned a retriable error: only it may be called until it
+    /// completes (librdkafka's `txn_curr_api`).
+    curr_api: Option<&'static str>,
 }
 
 /// Transaction state shared by the caller's thread and the sender task.
@@ -151,6 +154,7 @@ impl Txn {
                 req_cnt: 0,
                 err: None,
                 init_err: None,
+                curr_api: None,
             }),
             may_enq: AtomicBool::new(false),
             dr_fails: AtomicU64::new(0),
@@ -210,6 +214,27 @@ impl Txn {
         }
         g.adding = true;
         true
+    }
+
+    /// librdkafka's `txn_curr_api_begin`: another API may not run while a resumable call
+    /// is unfinished.
+    ///
+    /// # Errors
+    /// Retriable `_CONFLICT`.
+    fn api_begin(&self, name: &'static str) -> Result<()> {
+        match self.lock().curr_api {
+            Some(cur) if cur != name => Err(retriable(
+                ErrorCode::CONFLICT,
+                format!("Conflicting {cur} API call is already in progress"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A resumable call that failed retriably stays the current API until it completes.
+    fn api_end<T>(&self, name: &'static str, resumable: bool, r: &Result<T>) {
+        let keep = resumable && matches!(r, Err(e) if e.retriable);
+        self.lock().curr_api = keep.then_some(name);
     }
 
     /// The error returned by an API called in the wrong state
@@ -429,6 +454,13 @@ impl Producer {
     /// retriable `_TIMED_OUT` (call again to resume); fatal errors (e.g. authorization).
     pub fn init_transactions(&self, timeout: Duration) -> Result<()> {
         let txn = self.txn()?;
+        txn.api_begin("init_transactions")?;
+        let r = self.init_transactions_inner(txn, timeout);
+        txn.api_end("init_transactions", true, &r);
+        r
+    }
+
+    fn init_transactions_inner(&self, txn: &Txn, timeout: Duration) -> Result<()> {
         let timeout = if timeout == Duration::MAX {
             Duration::from_millis(txn.timeout_ms.max(0) as u64 * 2)
         } else {
@@ -486,6 +518,7 @@ impl Producer {
     /// error when it must be aborted first or the producer failed fatally.
     pub fn begin_transaction(&self) -> Result<()> {
         let txn = self.txn()?;
+        txn.api_begin("begin_transaction")?;
         let mut g = txn.lock();
         if g.state != TxnState::Ready {
             return Err(Txn::state_error(&g));
@@ -511,6 +544,7 @@ impl Producer {
         timeout: Duration,
     ) -> Result<()> {
         let txn = self.txn()?;
+        txn.api_begin("send_offsets_to_transaction")?;
         txn.require(&[TxnState::InTransaction])?;
         let valid: Vec<TopicPartition> = offsets
             .iter()
@@ -550,12 +584,28 @@ impl Producer {
     pub fn commit_transaction_with<E>(
         &self,
         timeout: Duration,
-        mut flush: impl FnMut(Duration) -> FlushResult<E>,
+        flush: impl FnMut(Duration) -> FlushResult<E>,
     ) -> FlushResult<E> {
         let txn = match self.txn() {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
+        if let Err(e) = txn.api_begin("commit_transaction") {
+            return Ok(Err(e));
+        }
+        let r = self.commit_transaction_inner(txn, timeout, flush);
+        if let Ok(r) = &r {
+            txn.api_end("commit_transaction", true, r);
+        }
+        r
+    }
+
+    fn commit_transaction_inner<E>(
+        &self,
+        txn: &Txn,
+        timeout: Duration,
+        mut flush: impl FnMut(Duration) -> FlushResult<E>,
+    ) -> FlushResult<E> {
         let deadline = crate::runtime::deadline_after(timeout);
         {
             let mut g = txn.lock();
@@ -640,12 +690,28 @@ impl Producer {
     pub fn abort_transaction_with<E>(
         &self,
         timeout: Duration,
-        mut flush: impl FnMut(Duration) -> FlushResult<E>,
+        flush: impl FnMut(Duration) -> FlushResult<E>,
     ) -> FlushResult<E> {
         let txn = match self.txn() {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
+        if let Err(e) = txn.api_begin("abort_transaction") {
+            return Ok(Err(e));
+        }
+        let r = self.abort_transaction_inner(txn, timeout, flush);
+        if let Ok(r) = &r {
+            txn.api_end("abort_transaction", true, r);
+        }
+        r
+    }
+
+    fn abort_transaction_inner<E>(
+        &self,
+        txn: &Txn,
+        timeout: Duration,
+        mut flush: impl FnMut(Duration) -> FlushResult<E>,
+    ) -> FlushResult<E> {
         let deadline = crate::runtime::deadline_after(timeout);
         {
             let mut g = txn.lock();

@@ -125,7 +125,10 @@ pub(super) async fn init_pid(inner: Arc<Inner>, deadline: Instant) -> Result<Pro
             e.fatal = true;
             return Err(e);
         }
-        txn.lock().init_err = Some(e.code);
+        if e.code.0 > 0 {
+            // A broker's answer (not a connection failure) explains a later timeout.
+            txn.lock().init_err = Some(e.code);
+        }
         match classify(e.code) {
             Action::Fatal => {
                 let mut f = plain(
