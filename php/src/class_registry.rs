@@ -1,6 +1,13 @@
 //! Classes registered by hand with `ClassBuilder` (exceptions, `Message`):
 //! their class entries, and typed property declarations.
 //!
+//! Subclassing rule (ext-php-rs 0.16): a `#[php_class]` struct must not
+//! implement `Default` (ext-php-rs then creates every object, a user
+//! subclass's too, with the parent's class entry, so `new MySubclass()` was a
+//! plain `RdKafka\Conf`) nor `Clone` (which makes it cloneable, unlike
+//! php-rdkafka). Its object handler table is ext-php-rs' and stays untouched:
+//! `clone` errors name the Rust class, `var_dump()` shows declared properties.
+//!
 //! ext-php-rs' `#[php_class]` cannot give us what php-rdkafka has here:
 //! exception subclasses constructible from PHP, and plain objects with typed
 //! public properties (`public int $err;`). These classes are ordinary Zend

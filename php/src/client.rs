@@ -6,12 +6,12 @@
 //! Opaque values (`$msg_opaque`) stay on the PHP side in [`OpaqueStore`]: the
 //! core carries a number, never a zval.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 
-use ext_php_rs::exception::PhpResult;
+use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::types::Zval;
 use kafkars::client::Client;
 use kafkars::consumer::{Consumer, KafkaConsumer, Message};
@@ -102,6 +102,9 @@ pub struct ClientState {
     config: Config,
     guard: ProcessGuard,
     generation: u64,
+    /// `KafkaConsumer::close()` was called: php-rdkafka drops its handle
+    /// then, and every later method call throws.
+    closed: Cell<bool>,
     backend: Backend,
 }
 
@@ -140,16 +143,30 @@ impl ClientState {
             config,
             guard: ProcessGuard::new(),
             generation,
+            closed: Cell::new(false),
             backend,
         })
     }
 
     /// Refuses work in a process forked from the one that created the client.
+    /// Also refuses a closed `KafkaConsumer`, with php-rdkafka's exception.
     pub fn check_process(&self) -> PhpResult<()> {
+        if self.closed.get() {
+            return Err(PhpException::from_message(
+                "RdKafka\\KafkaConsumer::__construct() has not been called, or RdKafka\\KafkaConsumer::close() was already called"
+                    .into(),
+            ));
+        }
         if FORK_GENERATION.load(Ordering::Relaxed) == self.generation {
             return Ok(());
         }
         self.guard.check().map_err(exception::from_kafka)
+    }
+
+    /// Marks the client closed (`KafkaConsumer::close()`, even one whose
+    /// callbacks threw, as php-rdkafka).
+    pub fn mark_closed(&self) {
+        self.closed.set(true);
     }
 
     pub fn config(&self) -> &Config {

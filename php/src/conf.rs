@@ -30,9 +30,10 @@ fn dump_array(
     Ok(array)
 }
 
+/// No `Default`/`Clone` on the PHP classes (see `class_registry`): user
+/// subclasses keep their class, and `clone` fails as with php-rdkafka.
 #[php_class]
 #[php(name = "RdKafka\\Conf")]
-#[derive(Default)]
 pub struct Conf {
     pub config: Config,
     pub callbacks: Callbacks,
@@ -41,7 +42,10 @@ pub struct Conf {
 #[php_impl]
 impl Conf {
     pub fn __construct() -> Self {
-        Conf::default()
+        Conf {
+            config: Config::default(),
+            callbacks: Callbacks::default(),
+        }
     }
 
     pub fn dump(&self) -> PhpResult<ZBox<ZendHashTable>> {
@@ -100,7 +104,6 @@ impl Conf {
 
 #[php_class]
 #[php(name = "RdKafka\\TopicConf")]
-#[derive(Default)]
 pub struct TopicConf {
     pub config: TopicConfig,
 }
@@ -108,7 +111,9 @@ pub struct TopicConf {
 #[php_impl]
 impl TopicConf {
     pub fn __construct() -> Self {
-        TopicConf::default()
+        TopicConf {
+            config: TopicConfig::default(),
+        }
     }
 
     pub fn dump(&self) -> PhpResult<ZBox<ZendHashTable>> {

@@ -139,7 +139,9 @@ impl KafkaConsumer {
     pub fn close(self_: &mut ZendClassObject<Self>) -> PhpResult<()> {
         let this = ops::this_zval(self_);
         self_.state.check_process()?;
-        ops::close(&this, &self_.state)
+        let result = ops::close(&this, &self_.state);
+        self_.state.mark_closed();
+        result
     }
     pub fn commit_async(
         self_: &mut ZendClassObject<Self>,

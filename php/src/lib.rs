@@ -27,6 +27,8 @@
 //! - `ops.rs` — every call into the core client, and event → callback dispatch.
 //! - `declarations.rs` — union types and deprecations (patched at first RINIT).
 //! - `returns.rs` — PHP types ext-php-rs cannot derive (`int &$x`, `RdKafka\Message`).
+//! - `throw_hook.rs` — php-rdkafka's texts for errors ext-php-rs raises itself
+//!   (unconstructed `$this`, argument of the wrong class).
 //!
 //! A call's path: PHP method (`kafka.rs`, `topic.rs` …) validates arguments like
 //! php-rdkafka → `ops.rs` calls the core → core events come back through
@@ -54,6 +56,7 @@ pub mod metadata;
 pub mod ops;
 pub mod queue;
 pub mod returns;
+pub mod throw_hook;
 pub mod topic;
 pub mod topic_partition;
 pub mod weak_typing;
@@ -68,6 +71,7 @@ use ext_php_rs::zend::ModuleEntry;
 pub const PHP_RDKAFKA_COMPAT_VERSION: &str = "6.0.5";
 
 fn startup(_ty: i32, module_number: i32) -> i32 {
+    throw_hook::install();
     let result = constants::register(module_number)
         .and_then(|()| exception::register())
         .and_then(|()| message::register())

@@ -208,7 +208,14 @@ pub fn pause_resume(
     } else if let Ok(c) = state.consumer() {
         c.set_paused(&core, pause)
     } else {
-        return Err(from_kafka(KafkaError::new(ErrorCode::NOT_IMPLEMENTED)));
+        // A producer: librdkafka accepts the list and reports each partition
+        // without error (its app-pause flag only stops fetching).
+        core.into_iter()
+            .map(|mut tp| {
+                tp.err = ErrorCode(0);
+                tp
+            })
+            .collect()
     };
     Ok(out.into_iter().map(TopicPartition::from_core).collect())
 }

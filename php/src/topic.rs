@@ -7,9 +7,10 @@ use std::panic::AssertUnwindSafe;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::builders::{ClassBuilder, FunctionBuilder};
 use ext_php_rs::convert::{FromZval, IntoZval};
-use ext_php_rs::flags::{ClassFlags, DataType, MethodFlags};
+use ext_php_rs::error::php_error;
+use ext_php_rs::flags::{ClassFlags, DataType, ErrorType, MethodFlags};
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
+use ext_php_rs::types::{ArrayKey, ZendClassObject, ZendHashTable, Zval};
 use ext_php_rs::zend::{run_handler, ClassEntry, ExecuteData};
 use kafkars::TopicConfig;
 
@@ -207,14 +208,24 @@ impl ProducerTopic {
     }
 }
 
-/// php-rdkafka's header conversion: keys as strings, values `convert_to_string`.
+/// php-rdkafka's header conversion: values `convert_to_string` (an array is
+/// "Array" with PHP's warning), and the headers end at the first integer key
+/// (php-rdkafka's loop stops there: `['key']` sends no header).
 fn headers_from_array(array: &ZendHashTable) -> PhpResult<Vec<(String, Option<Vec<u8>>)>> {
     let mut out = Vec::with_capacity(array.len());
     for (key, value) in array.iter() {
+        if let ArrayKey::Long(_) = key {
+            break;
+        }
         let name = key.to_string();
         let value = match value.zend_str() {
             Some(s) => s.as_bytes().to_vec(),
-            None => crate::weak_typing::scalar_to_string(value)
+            None if value.is_array() => {
+                php_error(&ErrorType::Warning, "Array to string conversion");
+                b"Array".to_vec()
+            }
+            None => value
+                .coerce_to_string()
                 .ok_or_else(|| {
                     invalid_argument(format!("Header \"{name}\" value must be a string"))
                 })?

@@ -8,9 +8,11 @@ use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use crate::exception::invalid_argument;
 use crate::weak_typing::{PhpBytes, PhpInt};
 
+/// No `Clone`/`Default` (see `class_registry`): php-rdkafka's TopicPartition
+/// is uncloneable and subclassable.
 #[php_class]
 #[php(name = "RdKafka\\TopicPartition")]
-#[derive(Clone, Debug, Default)]
+#[derive(Debug)]
 pub struct TopicPartition {
     // Exposed as properties so var_dump()/print_r() show what php-rdkafka's
     // debug info shows (topic, partition, offset, err).
@@ -78,6 +80,16 @@ impl TopicPartition {
 }
 
 impl TopicPartition {
+    /// A field-by-field copy (the PHP class itself is not cloneable).
+    pub fn copy(&self) -> Self {
+        TopicPartition {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            offset: self.offset,
+            err: self.err,
+        }
+    }
+
     pub fn to_core(&self) -> kafkars::TopicPartition {
         kafkars::TopicPartition {
             topic: self.topic.clone(),
@@ -105,7 +117,7 @@ pub fn list_from_array(array: &ZendHashTable) -> PhpResult<Vec<TopicPartition>> 
     let mut out = Vec::with_capacity(array.len());
     for (i, (_, value)) in array.iter().enumerate() {
         match topic_partition_of(value) {
-            Some(tp) => out.push(tp.clone()),
+            Some(tp) => out.push(tp.copy()),
             None => {
                 let type_name = value_type_name(value);
                 return Err(invalid_argument(format!(
