@@ -77,17 +77,13 @@ fn strtol(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// Parses the longest float prefix as `strtod` would (0 when nothing parses).
-fn strtod(s: &str) -> f64 {
+/// Parses the longest float prefix as `strtod` would (`None` when nothing parses).
+fn strtod(s: &str) -> Option<f64> {
     let s = s.trim_start();
-    let mut end = 0;
-    for i in (1..=s.len()).rev() {
-        if s.is_char_boundary(i) && s[..i].parse::<f64>().is_ok() {
-            end = i;
-            break;
-        }
-    }
-    s[..end].parse().unwrap_or(0.0)
+    let end = (1..=s.len())
+        .rev()
+        .find(|&i| s.is_char_boundary(i) && s[..i].parse::<f64>().is_ok())?;
+    s[..end].parse().ok()
 }
 
 /// Formats a double as C's `%g` does for the values configs hold.
@@ -153,7 +149,13 @@ fn normalize(prop: &Property, value: &str) -> Result<String, ConfigError> {
             Ok(n.to_string())
         }
         Kind::Dbl { min, max } => {
-            let d = strtod(value);
+            // librdkafka: strtod() that parses nothing is an invalid value.
+            let d = strtod(value).ok_or_else(|| {
+                invalid(format!(
+                    "Invalid value for configuration property \"{}\"",
+                    prop.name
+                ))
+            })?;
             if d < min || d > max {
                 return Err(invalid(format!(
                     "Configuration property \"{}\" value {} is outside allowed range {}..{}\n",
@@ -533,6 +535,18 @@ mod tests {
         let mut t = TopicConfig::new();
         t.set("partitioner", "murmur2_random").unwrap();
         assert!(t.set("partitioner", "bogus").is_err());
+    }
+
+    #[test]
+    fn double_without_digits_is_invalid_like_librdkafka() {
+        let mut c = Config::new();
+        let err = c.set("linger.ms", "abc").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value for configuration property \"queue.buffering.max.ms\""
+        );
+        c.set("linger.ms", "5ms").unwrap();
+        assert_eq!(c.dump()["queue.buffering.max.ms"], "5");
     }
 
     #[test]

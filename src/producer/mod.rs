@@ -68,7 +68,14 @@ impl Settings {
             }
             Some(x) => Codec::from_name(x),
         };
-        let mto = t.get_i64("message.timeout.ms");
+        let mut mto = t.get_i64("message.timeout.ms");
+        if idempotence && c.get_str("transactional.id").is_some_and(|t| !t.is_empty()) {
+            // librdkafka: a transactional producer's messages time out with the transaction.
+            let txn_timeout = c.get_i64("transaction.timeout.ms");
+            if mto <= 0 || mto > txn_timeout {
+                mto = txn_timeout;
+            }
+        }
         let refresh = c.get_i64("topic.metadata.refresh.interval.ms");
         Settings {
             linger: Duration::from_secs_f64(linger_ms / 1000.0),
