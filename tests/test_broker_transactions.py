@@ -246,3 +246,31 @@ def test_kill9_mid_and_after_transactions(tmp_path):
         assert sorted(got) == sorted([b"c-%d" % i for i in range(10)] + [b"n-1"])
     finally:
         broker.close()
+
+
+@pytest.mark.java
+def test_java_transactional_copier_exactly_once(shared_kafkars, java_tool):
+    """Kafka's own EOS tool (consume, produce in transactions with random aborts, offsets sent
+    to the transaction) copies every input record exactly once as read_committed sees it."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    broker = shared_kafkars
+    src, dst, group = name("cpin"), name("cpout"), name("copier")
+    create_topic(broker.bootstrap, src)
+    create_topic(broker.bootstrap, dst)
+    plain = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+    for i in range(200):
+        plain.produce(src, value=b"%d" % i, partition=0)
+    assert plain.flush(TIMEOUT) == 0
+    java_tool("org.apache.kafka.tools.TransactionalMessageCopier",
+              ["--broker-list", broker.bootstrap, "--input-topic", src, "--input-partition", "0",
+               "--output-topic", dst, "--transactional-id", name("copier-tid"),
+               "--consumer-group", group, "--transaction-size", "30",
+               "--enable-random-aborts"], timeout=90)
+    got = read_all(broker.bootstrap, dst, 1, "read_committed", 200)
+    assert sorted(got, key=int) == [b"%d" % i for i in range(200)]
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group})
+    try:
+        assert c.committed([TopicPartition(src, 0)], timeout=10)[0].offset == 200
+    finally:
+        c.close()
