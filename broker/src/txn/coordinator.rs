@@ -617,16 +617,11 @@ impl TransactionCoordinator {
     }
 
     /// Aborts transactions open on a partition whose producer no ongoing transaction of this
-    /// coordinator owns (e.g. a state file lost with the data kept): otherwise their last
-    /// stable offset would never move.
+    /// coordinator owns (e.g. a state file lost with the data kept, or log pages lost with a
+    /// power cut after the Complete record was synced): otherwise their last stable offset
+    /// would never move. Each candidate is re-checked under its transaction's lock, which a
+    /// transactional Produce also takes, so a transaction that begins meanwhile is left alone.
     fn abort_hanging(&self, topics: &TopicRegistry) {
-        let mut owned: HashMap<i64, i16> = HashMap::new();
-        for entry in self.entries() {
-            let e = lock(&entry);
-            if e.meta.state != TxnState::Empty {
-                owned.insert(e.meta.producer_id, e.meta.epoch);
-            }
-        }
         for topic in topics.list() {
             for p in topic.partitions() {
                 let open = {
@@ -636,11 +631,29 @@ impl TransactionCoordinator {
                     }
                     p.producers().open_txn_producers()
                 };
-                for pid in open.into_iter().filter(|pid| !owned.contains_key(pid)) {
+                for pid in open {
+                    let entry = lock(&self.by_producer)
+                        .get(&pid)
+                        .cloned()
+                        .and_then(|id| self.entry(&id));
+                    let guard = entry.as_ref().map(|e| lock(e));
+                    let owned = guard.as_ref().is_some_and(|e| {
+                        e.meta.producer_id == pid
+                            && (e.completing
+                                || matches!(
+                                    e.meta.state,
+                                    TxnState::Ongoing
+                                        | TxnState::PrepareCommit
+                                        | TxnState::PrepareAbort
+                                ))
+                    });
+                    if owned {
+                        continue;
+                    }
                     tracing::warn!(topic = %p.topic, partition = p.index, producer_id = pid,
                         "aborting a transaction no coordinator state owns");
-                    let mut guard = p.log();
-                    if let Some(log) = guard.as_mut() {
+                    let mut log = p.log();
+                    if let Some(log) = log.as_mut() {
                         if let Err(e) = append_marker(&p, log, pid, 0, Marker::Abort) {
                             tracing::warn!(error = %e, "writing an abort marker failed");
                         }
@@ -719,3 +732,7 @@ fn append_marker(
     p.notify_appended(log.log_end_offset());
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "coordinator_tests.rs"]
+mod tests;
