@@ -1,15 +1,41 @@
 //! `RdKafka\Conf` and `RdKafka\TopicConf` over the core's `Config` /
 //! `TopicConfig` (librdkafka names, aliases, validation and texts).
 
+use std::borrow::Cow;
+
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::FromZval;
+use ext_php_rs::error::php_error;
+use ext_php_rs::flags::{DataType, ErrorType};
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::ZendHashTable;
+use ext_php_rs::types::{ZendHashTable, Zval};
 use indexmap::IndexMap;
 use kafkars::{Config, ConfigError, Partitioner, TopicConfig};
 
 use crate::callbacks::{CallbackKind, Callbacks, PhpCallable};
 use crate::exception::{invalid_argument, rdkafka_exception};
 use crate::weak_typing::{PhpBytes, PhpInt};
+
+/// `string $value` of `Conf::set()` / `TopicConf::set()`: `null` passes with
+/// PHP 8.1's deprecation and becomes "", as `zend_parse_parameters` treats an
+/// internal function's non-nullable string (configs built from `env()` values
+/// that are `null` keep working, as with php-rdkafka).
+pub struct ConfValue<'a>(PhpBytes<'a>);
+
+impl<'a> FromZval<'a> for ConfValue<'a> {
+    const TYPE: DataType = DataType::String;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        if zval.is_null() {
+            php_error(
+                &ErrorType::Deprecated,
+                "Passing null to parameter #2 ($value) of type string is deprecated",
+            );
+            return Some(ConfValue(PhpBytes(Cow::Borrowed(b""))));
+        }
+        PhpBytes::from_zval(zval).map(ConfValue)
+    }
+}
 
 fn config_exception(err: ConfigError) -> PhpException {
     rdkafka_exception(err.to_string(), i64::from(err.code()))
@@ -57,9 +83,9 @@ impl Conf {
         dump_array(self.config.dump(), set)
     }
 
-    pub fn set(&mut self, name: PhpBytes, value: PhpBytes) -> PhpResult<()> {
+    pub fn set(&mut self, name: PhpBytes, value: ConfValue) -> PhpResult<()> {
         self.config
-            .set(&name.to_text(), &value.to_text())
+            .set(&name.to_text(), &value.0.to_text())
             .map_err(config_exception)
     }
 
@@ -120,9 +146,9 @@ impl TopicConf {
         dump_array(self.config.dump(), std::iter::empty())
     }
 
-    pub fn set(&mut self, name: PhpBytes, value: PhpBytes) -> PhpResult<()> {
+    pub fn set(&mut self, name: PhpBytes, value: ConfValue) -> PhpResult<()> {
         self.config
-            .set(&name.to_text(), &value.to_text())
+            .set(&name.to_text(), &value.0.to_text())
             .map_err(config_exception)
     }
 

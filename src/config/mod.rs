@@ -101,6 +101,21 @@ fn normalize(prop: &Property, value: &str) -> Result<String, ConfigError> {
         name: prop.name.to_string(),
         message,
     };
+    // librdkafka takes "" as no value; numbers and bools then need one.
+    if value.is_empty() {
+        let what = match prop.kind {
+            Kind::Int { .. } => Some("Integer"),
+            Kind::Dbl { .. } => Some("Float"),
+            Kind::Bool => Some("Bool"),
+            _ => None,
+        };
+        if let Some(what) = what {
+            return Err(invalid(format!(
+                "{what} configuration property \"{}\" cannot be set to empty value",
+                prop.name
+            )));
+        }
+    }
     match prop.kind {
         Kind::Str => {
             if prop.name == "partitioner" && !PARTITIONERS.contains(&value) {
@@ -547,6 +562,16 @@ mod tests {
         );
         c.set("linger.ms", "5ms").unwrap();
         assert_eq!(c.dump()["queue.buffering.max.ms"], "5");
+        let err = c.set("linger.ms", "").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Float configuration property \"queue.buffering.max.ms\" cannot be set to empty value"
+        );
+        let err = c.set("batch.size", "").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Integer configuration property \"batch.size\" cannot be set to empty value"
+        );
     }
 
     #[test]
