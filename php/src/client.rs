@@ -7,7 +7,7 @@
 //! core carries a number, never a zval.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Once;
 
@@ -105,6 +105,9 @@ pub struct ClientState {
     /// `KafkaConsumer::close()` was called: php-rdkafka drops its handle
     /// then, and every later method call throws.
     closed: Cell<bool>,
+    /// Partitions started with `consumeStart()`/`consumeQueueStart()` and not
+    /// stopped (php-rdkafka refuses a second start of the same partition).
+    consuming: RefCell<HashSet<(String, i32)>>,
     backend: Backend,
 }
 
@@ -144,6 +147,7 @@ impl ClientState {
             guard: ProcessGuard::new(),
             generation,
             closed: Cell::new(false),
+            consuming: RefCell::new(HashSet::new()),
             backend,
         })
     }
@@ -167,6 +171,37 @@ impl ClientState {
     /// callbacks threw, as php-rdkafka).
     pub fn mark_closed(&self) {
         self.closed.set(true);
+    }
+
+    /// php-rdkafka's check before starting to consume a partition.
+    ///
+    /// # Errors
+    /// `RdKafka\Exception` (code 0) when the partition is already consumed.
+    pub fn check_not_consuming(&self, topic: &str, partition: i32) -> PhpResult<()> {
+        if self
+            .consuming
+            .borrow()
+            .contains(&(topic.to_owned(), partition))
+        {
+            return Err(exception::rdkafka_exception(
+                format!(
+                    "{topic}:{partition} is already being consumed by the same Consumer instance"
+                ),
+                0,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records a started (`true`) or stopped (`false`) partition.
+    pub fn set_consuming(&self, topic: &str, partition: i32, consuming: bool) {
+        let key = (topic.to_owned(), partition);
+        let mut set = self.consuming.borrow_mut();
+        if consuming {
+            set.insert(key);
+        } else {
+            set.remove(&key);
+        }
     }
 
     pub fn config(&self) -> &Config {

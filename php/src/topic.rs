@@ -275,6 +275,7 @@ impl ConsumerTopic {
     ) -> PhpResult<()> {
         let partition = check_partition(partition.0)?;
         let state = owner_state::<Consumer>(&self.owner)?;
+        state.check_not_consuming(&self.name, partition)?;
         ops::consume_start(
             state,
             &self.name,
@@ -282,7 +283,9 @@ impl ConsumerTopic {
             partition,
             offset.0,
             Some(queue.id()),
-        )
+        )?;
+        state.set_consuming(&self.name, partition, true);
+        Ok(())
     }
 
     pub fn consume_callback(
@@ -306,12 +309,16 @@ impl ConsumerTopic {
     pub fn consume_start(&self, partition: PhpInt, offset: PhpInt) -> PhpResult<()> {
         let partition = check_partition(partition.0)?;
         let state = owner_state::<Consumer>(&self.owner)?;
-        ops::consume_start(state, &self.name, &self.conf, partition, offset.0, None)
+        state.check_not_consuming(&self.name, partition)?;
+        ops::consume_start(state, &self.name, &self.conf, partition, offset.0, None)?;
+        state.set_consuming(&self.name, partition, true);
+        Ok(())
     }
 
     pub fn consume_stop(&self, partition: PhpInt) -> PhpResult<()> {
         let partition = check_partition(partition.0)?;
         let state = owner_state::<Consumer>(&self.owner)?;
+        state.set_consuming(&self.name, partition, false);
         ops::consume_stop(state, &self.name, partition)
     }
 
