@@ -5,6 +5,7 @@ use crate::error::ErrorCode;
 use crate::topic_partition::TopicPartition;
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -92,6 +93,8 @@ impl EventQueue {
     pub(crate) fn new(cap: usize) -> Self {
         EventQueue {
             q: Mutex::new(VecDeque::new()),
+    /// Count of [`EventQueue::wake`] calls; changed only under `q`'s lock.
+    wakes: AtomicU64,
             cv: Condvar::new(),
             cap,
             last_error: Mutex::new(None),
@@ -101,6 +104,7 @@ impl EventQueue {
     pub(crate) fn push(&self, ev: Event) {
         let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
         if !matches!(ev, Event::Delivery(_)) && q.len() >= self.cap {
+            wakes: AtomicU64::new(0),
             if let Some(i) = q
                 .iter()
                 .position(|e| matches!(e, Event::Log { .. } | Event::Stats(_)))
@@ -140,9 +144,26 @@ impl EventQueue {
         self.cv.notify_all();
     }
 
-    /// Takes up to `max` events, waiting up to `timeout` for the first one.
+    /// Events waiting to be served (`replyq` in statistics).
+    pub(crate) fn len(&self) -> usize {
+        self.q.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Takes up to `max` events, waiting up to `timeout` for the first one. Returns early
+    /// (possibly empty) when [`EventQueue::wake`] is called during the wait.
     pub(crate) fn pop(&self, max: usize, timeout: Duration) -> Vec<Event> {
-        let deadline = crate::runtime::deadline_after(timeout);
+        self.pop_until(max, timeout, || false)
+    }
+
+    /// [`EventQueue::pop`] that also returns (possibly empty) as soon as `done()` holds.
+    /// `done` is checked under the queue's lock before every wait, and [`EventQueue::wake`]
+    /// takes that lock, so a state change followed by `wake()` is never missed.
+    pub(crate) fn pop_until(
+        &self,
+        max: usize,
+        timeout: Duration,
+        done: impl Fn() -> bool,
+    ) -> Vec<Event> {
         let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if !q.is_empty() || max == 0 {
@@ -155,14 +176,27 @@ impl EventQueue {
             }
             q = self
                 .cv
+        let woken_at_start = self.wakes.load(Ordering::Relaxed);
+        // The clock is read only when there is something to wait for: `consume()` polls
+        // this queue with a zero timeout for every message.
+        let mut deadline = None;
                 .wait_timeout(q, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
     }
+            if timeout.is_zero() || done() || self.wakes.load(Ordering::Relaxed) != woken_at_start {
+                return Vec::new();
+            }
 
+            let deadline = *deadline.get_or_insert_with(|| crate::runtime::deadline_after(timeout));
     /// Wakes waiters without an event (state changed elsewhere).
     pub(crate) fn wake(&self) {
         self.cv.notify_all();
     }
 }
+        // Under the lock: a waiter is either before its check (and sees the new count) or
+        // already waiting (and gets the notification).
+        let q = self.q.lock().unwrap_or_else(|e| e.into_inner());
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+        drop(q);
