@@ -10,7 +10,9 @@ use super::{error_code, RequestContext};
 /// Serves InitProducerId.
 pub async fn handle(ctx: &RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse {
     let state = &ctx.state;
-    if let Some(id) = req.transactional_id.as_ref() {
+    // An empty id is taken as none (Kafka answers INVALID_REQUEST; this broker always
+    // accepted it for idempotent producers, and keeps doing so).
+    if let Some(id) = req.transactional_id.as_ref().filter(|id| !id.is_empty()) {
         let result = state.txns.init_producer_id(
             &state.topics,
             id,
