@@ -69,6 +69,12 @@ pub enum Event {
         /// The partitions.
         partitions: Vec<TopicPartition>,
     },
+    /// The OAUTHBEARER token is needed or due for refresh (`oauthbearer_token_refresh_cb`):
+    /// the application answers with `set_token` or `set_token_failure`.
+    OauthbearerTokenRefresh {
+        /// `sasl.oauthbearer.config`.
+        config: String,
+    },
     /// Offsets committed (`offset_commit_cb`).
     OffsetCommit {
         /// Overall result.

@@ -155,7 +155,7 @@ impl Inner {
             return;
         }
         if !err.is_ok() {
-            txn::count_dr_failures(self, n);
+            txn::count_dr_failures(self, n, err);
         }
         let report = self.dr_enabled.load(Ordering::Relaxed)
             && !(self.settings.dr_only_error && err.is_ok());
