@@ -22,7 +22,7 @@ use kafkars::runtime::ProcessGuard;
 use kafkars::{Config, TopicConfig};
 
 use crate::callbacks::{CallbackKind, Callbacks};
-use crate::exception::{self, from_kafka};
+use crate::exception::{self, from_kafka, from_kafka_detailed};
 
 /// `Result` with a librdkafka-coded error from the core.
 pub type KResult<T> = Result<T, KafkaError>;
@@ -121,17 +121,17 @@ impl ClientState {
         let generation = fork_generation();
         let backend = match kind {
             ClientKind::Producer => {
-                let producer = Producer::new(config.clone()).map_err(from_kafka)?;
+                let producer = Producer::new(config.clone()).map_err(from_kafka_detailed)?;
                 if callbacks.is_set(CallbackKind::DrMsg) {
                     producer.enable_delivery_reports(true);
                 }
                 Backend::Producer(producer)
             }
             ClientKind::Consumer => {
-                Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka)?)
+                Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka_detailed)?)
             }
             ClientKind::GroupConsumer => {
-                let consumer = KafkaConsumer::new(config.clone()).map_err(from_kafka)?;
+                let consumer = KafkaConsumer::new(config.clone()).map_err(from_kafka_detailed)?;
                 consumer.set_rebalance_callback(callbacks.is_set(CallbackKind::Rebalance));
                 consumer.set_offset_commit_callback(callbacks.is_set(CallbackKind::OffsetCommit));
                 Backend::GroupConsumer(consumer)
@@ -164,7 +164,7 @@ impl ClientState {
         if FORK_GENERATION.load(Ordering::Relaxed) == self.generation {
             return Ok(());
         }
-        self.guard.check().map_err(exception::from_kafka)
+        self.guard.check().map_err(from_kafka_detailed)
     }
 
     /// Marks the client closed (`KafkaConsumer::close()`, even one whose

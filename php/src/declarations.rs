@@ -11,7 +11,7 @@
 use std::sync::Once;
 
 use ext_php_rs::ffi::{zend_function, zend_hash_str_find_ptr_lc};
-use ext_php_rs::zend::ClassEntry;
+use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 
 use crate::class_registry::may_be;
 
@@ -75,6 +75,25 @@ fn deprecate(class: &str, method: &str) {
     }
 }
 
+/// Functions php-rdkafka 6 marks `@deprecated`.
+const DEPRECATED_FUNCTIONS: &[&str] = &["rd_kafka_errno2err", "rd_kafka_errno"];
+
+fn deprecate_function(name: &str) {
+    let table = ExecutorGlobals::get().function_table;
+    if table.is_null() {
+        return;
+    }
+    // SAFETY: the engine's function table is live during a request; only the
+    // flags word of our own internal function changes, as in `deprecate`.
+    unsafe {
+        let func = zend_hash_str_find_ptr_lc(table, name.as_ptr().cast(), name.len())
+            .cast::<zend_function>();
+        if !func.is_null() {
+            (*func).common.fn_flags |= ACC_DEPRECATED;
+        }
+    }
+}
+
 /// Request startup hook: patches the declarations once per process.
 pub extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
     PATCHED.call_once(|| {
@@ -85,6 +104,9 @@ pub extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
             for method in *methods {
                 deprecate(class, method);
             }
+        }
+        for name in DEPRECATED_FUNCTIONS {
+            deprecate_function(name);
         }
     });
     0

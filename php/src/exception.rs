@@ -259,9 +259,18 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         .register()
 }
 
-/// `RdKafka\Exception` for a core error: its text and librdkafka code
-/// (php-rdkafka: `zend_throw_exception(ce_kafka_exception, rd_kafka_err2str(err), err)`).
+/// `RdKafka\Exception` for a core error from a method call: librdkafka's
+/// text for the code and the code, exactly as php-rdkafka
+/// (`zend_throw_exception(ce_kafka_exception, rd_kafka_err2str(err), err)`);
+/// the core's detailed message is not part of it there.
 pub fn from_kafka(err: kafkars::KafkaError) -> PhpException {
+    rdkafka_exception(crate::errors::err2str(err.code.0), i64::from(err.code.0))
+}
+
+/// `RdKafka\Exception` with the core's own message: where php-rdkafka shows
+/// librdkafka's `errstr` (a constructor's `rd_kafka_new()` failure) or the
+/// error is kafkars' own (a client used in a forked child).
+pub fn from_kafka_detailed(err: kafkars::KafkaError) -> PhpException {
     rdkafka_exception(err.message, i64::from(err.code.0))
 }
 

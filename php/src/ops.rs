@@ -97,12 +97,13 @@ fn metadata_data(md: kafkars::cluster::Metadata) -> MetadataData {
     }
 }
 
+/// `getControllerId()`: -1 when the controller is not known within the
+/// timeout (php-rdkafka returns `rd_kafka_controllerid()`, which never fails).
 pub fn controller_id(state: &ClientState, timeout_ms: i64) -> PhpResult<i64> {
-    state
+    Ok(state
         .client()
         .controller_id(ms(timeout_ms))
-        .map(i64::from)
-        .map_err(from_kafka)
+        .map_or(-1, i64::from))
 }
 
 pub fn out_q_len(state: &ClientState) -> i64 {

@@ -39,7 +39,7 @@ var_dump(rd_kafka_err2name(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE));
 var_dump(rd_kafka_err2str(RD_KAFKA_RESP_ERR__PARTITION_EOF));
 var_dump(rd_kafka_err2str(-12345), rd_kafka_err2name(-12345));
 var_dump(rd_kafka_offset_tail(10), rd_kafka_errno2err(110), rd_kafka_errno(), rd_kafka_err2str("3"));
---EXPECT--
+--EXPECTF--
 int(0)
 bool(true)
 array(3) {
@@ -55,6 +55,10 @@ string(19) "OFFSET_OUT_OF_RANGE"
 string(24) "Broker: No more messages"
 string(11) "Err--12345?"
 string(11) "ERR_-12345?"
+
+Deprecated: Function rd_kafka_errno2err() is deprecated in %s on line %d
+
+Deprecated: Function rd_kafka_errno() is deprecated in %s on line %d
 int(-2010)
 int(-185)
 int(0)
