@@ -10,7 +10,8 @@
 //!   ext-php-rs throws `TypeError` "Invalid value given for argument `x`.";
 //!   php-rdkafka leaves it to the engine: "RdKafka\Conf::setDefaultTopicConf():
 //!   Argument #1 ($topic_conf) must be of type RdKafka\TopicConf,
-//!   RdKafka\Conf given".
+//!   RdKafka\Conf given" (for a `callable` parameter: "must be a valid
+//!   callback, function \"f\" not found or invalid function name").
 //!
 //! Both are rewritten in `zend_throw_exception_hook`, which the engine calls
 //! while the throwing method's frame is still the current one: its `$this`,
@@ -21,10 +22,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ext_php_rs::ffi::{
-    zend_execute_data, zend_internal_arg_info, zend_object, zend_string, zend_throw_exception_hook,
-    zend_type, zval,
+    zend_execute_data, zend_internal_arg_info, zend_is_callable_ex, zend_object, zend_string,
+    zend_throw_exception_hook, zend_type, zval,
 };
-use ext_php_rs::types::{ZendObject, ZendStr};
+use ext_php_rs::types::{ZendObject, ZendStr, Zval};
 use ext_php_rs::zend::{ce, ExecutorGlobals};
 
 use crate::class_registry::with_scope;
@@ -186,9 +187,10 @@ fn wrong_argument(frame: &zend_execute_data, name: &str) -> Option<String> {
     let given = unsafe { frame.zend_call_arg(index) }?;
     // SAFETY: the engine returns a static type name or the class's name,
     // both live for the call.
-    let given = unsafe { CStr::from_ptr(zend_zval_type_name(std::ptr::from_mut(given).cast())) }
-        .to_string_lossy()
-        .into_owned();
+    let given_name =
+        unsafe { CStr::from_ptr(zend_zval_type_name(std::ptr::from_mut(&mut *given).cast())) }
+            .to_string_lossy()
+            .into_owned();
     // SAFETY: the argument's registered type; the engine returns a new string
     // we release below.
     let expected = unsafe { zend_type_to_string(args[index].type_) };
@@ -201,10 +203,45 @@ fn wrong_argument(frame: &zend_execute_data, name: &str) -> Option<String> {
         unsafe { ext_php_rs::ffi::ext_php_rs_zend_string_release(expected) };
     }
     let function = function_name(common)?;
+    if expected_text == "callable" {
+        // The engine's text for a `callable` parameter (zend_parse_arg "f").
+        let why = callable_error(given)?;
+        return Some(format!(
+            "{function}(): Argument #{} (${name}) must be a valid callback, {why}",
+            index + 1
+        ));
+    }
     Some(format!(
-        "{function}(): Argument #{} (${name}) must be of type {expected_text}, {given} given",
+        "{function}(): Argument #{} (${name}) must be of type {expected_text}, {given_name} given",
         index + 1
     ))
+}
+
+/// Why `value` is not callable, in `zend_is_callable_ex()`'s words.
+fn callable_error(value: &mut Zval) -> Option<String> {
+    let mut error: *mut c_char = std::ptr::null_mut();
+    // SAFETY: a live argument zval; the engine allocates `error` with emalloc
+    // (released below) and writes nothing else we pass.
+    let callable = unsafe {
+        zend_is_callable_ex(
+            std::ptr::from_mut(value),
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &raw mut error,
+        )
+    };
+    if error.is_null() {
+        return (!callable).then(|| "no array or string given".to_owned());
+    }
+    // SAFETY: a NUL-terminated string from the engine, freed once here.
+    let text = unsafe { CStr::from_ptr(error) }
+        .to_string_lossy()
+        .into_owned();
+    // SAFETY: allocated by the engine's emalloc for this call.
+    unsafe { ext_php_rs::alloc::efree(error.cast()) };
+    Some(text)
 }
 
 fn function_name(common: &ext_php_rs::ffi::_zend_function__bindgen_ty_1) -> Option<String> {
