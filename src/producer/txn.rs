@@ -117,6 +117,9 @@ struct TxnInner {
     /// A resumable API call that returned a retriable error: only it may be called until it
     /// completes (librdkafka's `txn_curr_api`).
     curr_api: Option<&'static str>,
+    /// A batch failed after it got sequence numbers: the abort must bump the epoch so the
+    /// sequences restart (KIP-360), or the next batch is out of order.
+    needs_bump: bool,
 }
 
 /// Transaction state shared by the caller's thread and the sender task.
@@ -155,6 +158,7 @@ impl Txn {
                 err: None,
                 init_err: None,
                 curr_api: None,
+                needs_bump: false,
             }),
             may_enq: AtomicBool::new(false),
             dr_fails: AtomicU64::new(0),
@@ -397,7 +401,7 @@ pub(crate) fn on_delivery_failure(inner: &Inner, code: ErrorCode, topic: &str, p
             ),
         ),
         _ => {
-            let _ = txn;
+            txn.lock().needs_bump = true;
             set_abortable(
                 inner,
                 code,
@@ -411,9 +415,13 @@ pub(crate) fn on_delivery_failure(inner: &Inner, code: ErrorCode, topic: &str, p
 }
 
 /// Counts a failed delivery report (`txn_dr_fails`).
-pub(crate) fn count_dr_failures(inner: &Inner, n: usize) {
+pub(crate) fn count_dr_failures(inner: &Inner, n: usize, err: ErrorCode) {
     if let Some(txn) = &inner.txn {
         txn.dr_fails.fetch_add(n as u64, Ordering::Relaxed);
+        if err == ErrorCode::MSG_TIMED_OUT {
+            // The batch may have been sent (and given sequence numbers) before it expired.
+            txn.lock().needs_bump = true;
+        }
     }
 }
 
@@ -759,8 +767,44 @@ impl Producer {
                 Err(e) => return Ok(Err(e)),
             }
         }
+        if txn.lock().needs_bump {
+            if let Err(e) = self.bump_epoch(txn, deadline) {
+                return Ok(Err(e));
+            }
+        }
         self.complete_transaction();
         Ok(Ok(()))
+    }
+
+    /// A new epoch for the same producer id (InitProducerId again, now that no transaction is
+    /// open), and every partition's sequence restarts at 0.
+    fn bump_epoch(&self, txn: &Txn, deadline: Instant) -> Result<()> {
+        let inner = self.inner.clone();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let pid = match self
+            .inner
+            .client
+            .block_on(left, async move { init_pid(inner, deadline).await })
+        {
+            Ok(p) => p,
+            Err(e) if e.fatal => {
+                set_fatal(&self.inner, e.code, e.message.clone());
+                return Err(e);
+            }
+            Err(_) => return Err(timed_out()),
+        };
+        {
+            let mut acc = self.inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+            for tq in acc.topics.values_mut() {
+                for pq in &mut tq.parts {
+                    pq.next_seq = 0;
+                }
+            }
+        }
+        let mut g = txn.lock();
+        g.pid = Some(pid);
+        g.needs_bump = false;
+        Ok(())
     }
 
     fn complete_transaction(&self) {

@@ -201,3 +201,35 @@ fn a_second_producer_fences_the_first() {
     b2.commit_transaction(Duration::from_secs(15)).unwrap();
     assert_eq!(read_all(&b.addr, &t, "read_committed", 1), ["from-b"]);
 }
+
+#[test]
+fn a_failed_delivery_makes_the_transaction_abortable() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("txn-abortable");
+    Admin::new(&conf(&b.addr, &[]))
+        .unwrap()
+        .create_topic(
+            &t,
+            1,
+            1,
+            &[("max.message.bytes".to_string(), "2000".to_string())],
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    let p = txn_producer(&b.addr, &common::topic("tx-abortable"));
+    p.init_transactions(Duration::from_secs(30)).unwrap();
+    p.begin_transaction().unwrap();
+    produce(&p, &t, "ok");
+    p.produce(&t, 0, Some(&[7u8; 5000]), None, &[], 0, 0, false)
+        .unwrap();
+    let e = p.commit_transaction(Duration::from_secs(15)).unwrap_err();
+    assert!(e.txn_requires_abort && !e.fatal && !e.retriable, "{e:?}");
+    let e2 = p.begin_transaction().unwrap_err();
+    assert!(e2.txn_requires_abort, "{e2:?}");
+    p.abort_transaction(Duration::from_secs(15)).unwrap();
+
+    p.begin_transaction().unwrap();
+    produce(&p, &t, "after");
+    p.commit_transaction(Duration::from_secs(15)).unwrap();
+    assert_eq!(read_all(&b.addr, &t, "read_committed", 1), ["after"]);
+}
