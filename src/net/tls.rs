@@ -92,9 +92,12 @@ fn ca_location(path: &str, roots: &mut RootCertStore) -> Result<()> {
     Ok(())
 }
 
+/// The system's CA certificates, read once per process: a PHP-FPM worker creating a client
+/// per request must not parse `/etc/ssl/certs` every time.
 fn system_roots(roots: &mut RootCertStore) -> Result<()> {
-    let found = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(found.certs);
+    static SYSTEM: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    let certs = SYSTEM.get_or_init(|| rustls_native_certs::load_native_certs().certs);
+    let (added, _) = roots.add_parsable_certificates(certs.iter().cloned());
     if added == 0 {
         return Err(invalid(
             "ssl.ca.location: no system CA certificates found (install the ca-certificates \

@@ -8,6 +8,9 @@ use crate::net::Connection;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+/// How often a waiting re-authentication task checks that its connection still exists.
+const CHECK_ALIVE: Duration = Duration::from_secs(10);
+
 /// When to re-authenticate: at 90% of the session lifetime, as librdkafka does.
 fn reauth_after(lifetime: Duration) -> Duration {
     lifetime.mul_f64(0.9)
@@ -32,7 +35,19 @@ pub(crate) async fn authenticate(conn: &Arc<Connection>, sasl: Arc<Sasl>) -> Res
 /// during the exchange, then go on over the same connection.
 async fn reauthenticate(conn: Weak<Connection>, sasl: Arc<Sasl>, mut lifetime: Duration) {
     loop {
-        tokio::time::sleep(reauth_after(lifetime)).await;
+        // Sleep in slices so the task ends soon after its connection does, even with
+        // hour-long sessions (a PHP-FPM worker may open many short-lived clients).
+        let due = tokio::time::Instant::now() + reauth_after(lifetime);
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= due {
+                break;
+            }
+            tokio::time::sleep_until(due.min(now + CHECK_ALIVE)).await;
+            if conn.upgrade().is_none_or(|c| c.is_closed()) {
+                return;
+            }
+        }
         let Some(c) = conn.upgrade() else { return };
         if c.is_closed() {
             return;
