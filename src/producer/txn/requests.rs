@@ -24,6 +24,11 @@ use kafka_protocol::protocol::StrBytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A request that failed this way may or may not have reached the coordinator.
+fn unknown_outcome(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::TRANSPORT | ErrorCode::TIMED_OUT)
+}
+
 /// FindCoordinator (key type 0 = group, 1 = transaction); returns the node id.
 async fn find_coordinator(cluster: &Cluster, key_type: i8, key: &str) -> Result<i32> {
     let (conn, _) = cluster.any_connection().await?;
@@ -246,8 +251,10 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
                     format!("Failed to add partition(s) to transaction: {}", e.message),
                 ),
                 Action::Retry { refresh } => {
-                    // The outcome is unknown: the coordinator may hold state to end.
-                    txn.lock().req_cnt += 1;
+                    if unknown_outcome(e.code) {
+                        // The coordinator may hold state that EndTxn must end.
+                        txn.lock().req_cnt += 1;
+                    }
                     if refresh {
                         forget_coordinator(txn);
                     }
@@ -413,6 +420,8 @@ pub(super) async fn send_offsets(
             Action::Retry { refresh } => {
                 if refresh {
                     forget_coordinator(txn);
+                }
+                if unknown_outcome(e.code) {
                     txn.lock().req_cnt += 1;
                 }
                 if !backoff_until(txn.backoff, deadline).await {
@@ -508,7 +517,9 @@ pub(super) async fn send_offsets(
                     group_node = None;
                 }
                 if !backoff_until(Duration::from_millis(500).min(txn.backoff * 5), deadline).await {
-                    let e = retriable(ErrorCode::TIMED_OUT, msg.clone());
+                    // librdkafka: out of time here fails the transaction.
+                    let mut e = plain(ErrorCode::TIMED_OUT, msg.clone());
+                    e.txn_requires_abort = true;
                     set_abortable(&inner, ErrorCode::TIMED_OUT, msg);
                     return Err(e);
                 }
