@@ -15,7 +15,8 @@
 //! - [`client`]: what every instance has (php's `RdKafka`): metadata, watermarks, offsets
 //!   for times.
 //! - [`producer`]: [`Producer`] → accumulator (per-partition batches) → sender task →
-//!   delivery reports.
+//!   delivery reports; `producer::txn`: transactions (librdkafka's state machine, the
+//!   transaction coordinator's requests in `txn/requests.rs`).
 //! - [`consumer`]: fetcher (bounded prefetch, decoding off the caller's thread), the
 //!   per-partition [`Consumer`], the group-managed [`KafkaConsumer`] (membership task,
 //!   assignors, offsets).
