@@ -79,6 +79,9 @@ pub struct BrokerConfig {
     /// `transaction.max.timeout.ms` (default 900000): the largest `transaction.timeout.ms` a
     /// producer may ask for.
     pub transaction_max_timeout_ms: i32,
+    /// `transactional.id.expiration.ms` (default 7 days): an id with no transaction open for
+    /// this long is forgotten.
+    pub transactional_id_expiration_ms: i64,
 }
 
 impl Default for BrokerConfig {
@@ -96,6 +99,7 @@ impl Default for BrokerConfig {
             max_connections: 10_000,
             group: GroupConfig::default(),
             transaction_max_timeout_ms: 900_000,
+            transactional_id_expiration_ms: 7 * 24 * 3600 * 1000,
         }
     }
 }
@@ -282,6 +286,9 @@ impl BrokerConfig {
             }
             "transaction.max.timeout.ms" => {
                 self.transaction_max_timeout_ms = parse_positive(key, value)?
+            }
+            "transactional.id.expiration.ms" => {
+                self.transactional_id_expiration_ms = parse_positive(key, value)?
             }
             k if IGNORED.contains(&k) => {
                 tracing::warn!(

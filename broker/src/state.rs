@@ -70,6 +70,7 @@ impl BrokerState {
         let txns = crate::txn::TransactionCoordinator::open(
             &config.data_dir,
             config.transaction_max_timeout_ms,
+            config.transactional_id_expiration_ms,
         )?;
         let hook_groups = Arc::downgrade(&groups);
         let hooks: Vec<TopicDeletedHook> = vec![Box::new(move |name: &str, _id: Uuid| {

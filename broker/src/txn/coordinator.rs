@@ -15,8 +15,9 @@
 //! Locking: `registry` (id → entry) and `by_producer` (producer id → id) are held only to look
 //! up or insert; each entry has its own `std::sync::Mutex`, held while a request works on that
 //! transaction — including a transactional Produce's append, so no batch can land after the
-//! marker that ends its transaction. Order: entry → partition log → state file. No lock is
-//! held across an `.await`.
+//! marker that ends its transaction. Order: registry → entry → partition log → state file →
+//! by_producer (never the other way); the compaction takes only `try_lock`s under the state
+//! file. No lock is held across an `.await`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -40,6 +41,8 @@ pub enum TxnState {
     PrepareAbort,
     CompleteCommit,
     CompleteAbort,
+    /// Only in the state file: the id expired and was forgotten.
+    Dead,
 }
 
 /// A group offset committed inside a transaction (stored in the group on commit).
@@ -66,6 +69,8 @@ pub struct TxnMetadata {
     pub partitions: BTreeSet<(String, i32)>,
     pub groups: BTreeSet<String>,
     pub offsets: Vec<PendingOffset>,
+    /// Wall-clock ms of the last stored change (`transactional.id.expiration.ms`).
+    pub updated_ms: i64,
 }
 
 /// Why a transactional request is refused; each is one Kafka error code.
@@ -124,6 +129,8 @@ pub struct TransactionCoordinator {
     by_producer: Mutex<HashMap<i64, String>>,
     log: Mutex<StateLog>,
     max_timeout_ms: i32,
+    /// `transactional.id.expiration.ms`: idle ids (no transaction open) are forgotten after it.
+    expiration_ms: i64,
     /// Hanging transactions (open on a partition, unknown here) were looked for.
     hanging_checked: std::sync::atomic::AtomicBool,
 }
@@ -148,7 +155,7 @@ impl TransactionCoordinator {
     ///
     /// # Errors
     /// I/O errors.
-    pub fn open(data_dir: &Path, max_timeout_ms: i32) -> std::io::Result<Self> {
+    pub fn open(data_dir: &Path, max_timeout_ms: i32, expiration_ms: i64) -> std::io::Result<Self> {
         let (log, txns) = StateLog::open(&data_dir.join(STATE_DIR))?;
         let by_producer = txns
             .values()
@@ -169,6 +176,7 @@ impl TransactionCoordinator {
             by_producer: Mutex::new(by_producer),
             log: Mutex::new(log),
             max_timeout_ms,
+            expiration_ms,
             hanging_checked: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -181,7 +189,9 @@ impl TransactionCoordinator {
         lock(&self.registry).values().cloned().collect()
     }
 
-    fn persist(&self, m: &TxnMetadata) -> Result<(), TxnError> {
+    /// Stores `m` (stamping its update time) and waits for the disk.
+    fn persist(&self, m: &mut TxnMetadata) -> Result<(), TxnError> {
+        m.updated_ms = crate::state::now_ms();
         lock(&self.log).append(m).map_err(|e| {
             tracing::error!(id = %m.transactional_id, error = %e, "storing transaction state failed");
             TxnError::Storage
@@ -212,7 +222,7 @@ impl TransactionCoordinator {
             match registry.get(id) {
                 Some(e) => e.clone(),
                 None => {
-                    let meta = TxnMetadata {
+                    let mut meta = TxnMetadata {
                         transactional_id: id.to_owned(),
                         producer_id: allocate(),
                         epoch: 0,
@@ -222,8 +232,9 @@ impl TransactionCoordinator {
                         partitions: BTreeSet::new(),
                         groups: BTreeSet::new(),
                         offsets: Vec::new(),
+                        updated_ms: -1,
                     };
-                    self.persist(&meta)?;
+                    self.persist(&mut meta)?;
                     lock(&self.by_producer).insert(meta.producer_id, id.to_owned());
                     let answer = (meta.producer_id, meta.epoch);
                     let entry = Entry {
@@ -260,7 +271,7 @@ impl TransactionCoordinator {
         }
         e.meta.state = TxnState::Empty;
         e.meta.timeout_ms = timeout_ms;
-        self.persist(&e.meta)?;
+        self.persist(&mut e.meta)?;
         Ok((e.meta.producer_id, e.meta.epoch))
     }
 
@@ -361,7 +372,7 @@ impl TransactionCoordinator {
         let mut next = e.meta.clone();
         Self::begin(&mut next);
         next.partitions.extend(partitions.iter().cloned());
-        self.persist(&next)?;
+        self.persist(&mut next)?;
         e.meta = next;
         Ok(())
     }
@@ -386,7 +397,7 @@ impl TransactionCoordinator {
         let mut next = e.meta.clone();
         Self::begin(&mut next);
         next.groups.insert(group.to_owned());
-        self.persist(&next)?;
+        self.persist(&mut next)?;
         e.meta = next;
         Ok(())
     }
@@ -422,7 +433,7 @@ impl TransactionCoordinator {
             });
             next.offsets.push(o);
         }
-        self.persist(&next)?;
+        self.persist(&mut next)?;
         e.meta = next;
         Ok(())
     }
@@ -509,7 +520,7 @@ impl TransactionCoordinator {
                 return self.abort_locked(topics, &mut e.meta);
             }
             e.meta.state = TxnState::PrepareCommit;
-            self.persist(&e.meta)?;
+            self.persist(&mut e.meta)?;
             write_markers(topics, &e.meta, Marker::Commit)?;
             e.completing = true;
             e.meta.offsets.clone()
@@ -555,7 +566,7 @@ impl TransactionCoordinator {
         e.meta.partitions.clear();
         e.meta.groups.clear();
         e.meta.offsets.clear();
-        self.persist(&e.meta)
+        self.persist(&mut e.meta)
     }
 
     /// The timer's work (every second): abort transactions past their timeout (bumping the
@@ -607,6 +618,7 @@ impl TransactionCoordinator {
             };
             let _ = self.complete_commit(groups, &entry, commit_offsets).await;
         }
+        self.expire(now_ms);
         if !self
             .hanging_checked
             .swap(true, std::sync::atomic::Ordering::AcqRel)
@@ -632,10 +644,9 @@ impl TransactionCoordinator {
                     p.producers().open_txn_producers()
                 };
                 for pid in open {
-                    let entry = lock(&self.by_producer)
-                        .get(&pid)
-                        .cloned()
-                        .and_then(|id| self.entry(&id));
+                    // Two statements: `by_producer` is released before `registry` is taken.
+                    let id = lock(&self.by_producer).get(&pid).cloned();
+                    let entry = id.and_then(|id| self.entry(&id));
                     let guard = entry.as_ref().map(|e| lock(e));
                     let owned = guard.as_ref().is_some_and(|e| {
                         e.meta.producer_id == pid
@@ -663,21 +674,59 @@ impl TransactionCoordinator {
         }
     }
 
+    /// Forgets ids idle (Empty or Complete*) for `transactional.id.expiration.ms`, so the
+    /// registry stays bounded by the ids in use; a tombstone in the state file keeps them
+    /// forgotten after a restart.
+    fn expire(&self, now_ms: i64) {
+        let mut registry = lock(&self.registry);
+        let mut gone = Vec::new();
+        for (id, entry) in registry.iter() {
+            let Ok(mut e) = entry.try_lock() else {
+                continue;
+            };
+            let idle = matches!(
+                e.meta.state,
+                TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+            );
+            if !idle
+                || e.completing
+                || now_ms.saturating_sub(e.meta.updated_ms) <= self.expiration_ms
+            {
+                continue;
+            }
+            let mut tombstone = e.meta.clone();
+            tombstone.state = TxnState::Dead;
+            if self.persist(&mut tombstone).is_ok() {
+                e.meta.state = TxnState::Dead;
+                gone.push((id.clone(), e.meta.producer_id));
+            }
+        }
+        let mut by = lock(&self.by_producer);
+        for (id, pid) in gone {
+            registry.remove(&id);
+            by.remove(&pid);
+        }
+    }
+
+    /// Rewrites the state file from the live states when it has grown. Under the file's lock
+    /// only `try_lock`s are taken (a request holds its entry, then the file): if any state
+    /// changed since the snapshot, or an id was added, it tries again at a later tick.
     fn maybe_compact(&self) {
         if !lock(&self.log).wants_compaction() {
             return;
         }
-        let live: Vec<TxnMetadata> = self
-            .entries()
-            .iter()
-            .map(|entry| lock(entry).meta.clone())
-            .collect();
+        let entries = self.entries();
+        let live: Vec<TxnMetadata> = entries.iter().map(|e| lock(e).meta.clone()).collect();
         let mut log = lock(&self.log);
-        // A state written after the snapshot would be lost by the rewrite: try next time.
-        let unchanged = live.iter().all(|m| {
-            self.entry(&m.transactional_id)
-                .is_some_and(|e| e.try_lock().is_ok_and(|e| e.meta == *m))
-        });
+        let same_ids = self
+            .registry
+            .try_lock()
+            .is_ok_and(|r| r.len() == entries.len());
+        let unchanged = same_ids
+            && entries
+                .iter()
+                .zip(&live)
+                .all(|(e, m)| e.try_lock().is_ok_and(|e| e.meta == *m));
         if unchanged {
             if let Err(e) = log.compact(live.iter()) {
                 tracing::warn!(error = %e, "compacting the transaction state failed");

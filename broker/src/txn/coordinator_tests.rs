@@ -25,7 +25,7 @@ fn open_world(dir: tempfile::TempDir) -> World {
         topics.create("t", 1).unwrap();
     }
     let groups = GroupCoordinator::open(dir.path(), GroupConfig::default()).unwrap();
-    let txns = TransactionCoordinator::open(dir.path(), 900_000).unwrap();
+    let txns = TransactionCoordinator::open(dir.path(), 900_000, 7 * 24 * 3600 * 1000).unwrap();
     World {
         dir,
         topics,
@@ -126,13 +126,13 @@ async fn a_commit_cut_short_by_a_crash_is_finished_after_reopening() {
     assert!(w.txns.has_pending_offset("g", "t", 0));
     assert_eq!(produce(&w, pid, epoch), Ok(0));
     // The crash: PrepareCommit is stored, no marker written yet.
-    let prepared = {
+    let mut prepared = {
         let e = w.txns.entry("c").unwrap();
         let mut m = lock(&e).meta.clone();
         m.state = TxnState::PrepareCommit;
         m
     };
-    w.txns.persist(&prepared).unwrap();
+    w.txns.persist(&mut prepared).unwrap();
     let World { dir, .. } = w;
     let w = open_world(dir);
     assert_eq!(

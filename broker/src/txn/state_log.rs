@@ -8,8 +8,8 @@
 //!  │ len: u32 │ crc: u32 │ payload: one TxnRecord      │  … next frame
 //!  └──────────┴──────────┴────────────────────────────┘
 //!   big-endian; crc = CRC-32C of the payload
-//!   TxnRecord = id str16, producer_id i64, epoch i16, timeout_ms i32, state u8,
-//!               started_ms i64, partitions u32 × (topic str16, partition i32),
+//!   TxnRecord = id str16, producer_id i64, epoch i16, timeout_ms i32, state u8 (6 = the id
+//!               was forgotten), started_ms i64, updated_ms i64, partitions u32 × (topic str16, partition i32),
 //!               groups u32 × str16,
 //!               offsets u32 × (group str16, topic str16, partition i32, offset i64,
 //!                              leader_epoch i32, metadata str32)
@@ -70,7 +70,11 @@ impl StateLog {
                 break;
             }
             let Some(m) = decode(payload) else { break };
-            txns.insert(m.transactional_id.clone(), m);
+            if m.state == TxnState::Dead {
+                txns.remove(&m.transactional_id);
+            } else {
+                txns.insert(m.transactional_id.clone(), m);
+            }
             pos += HEADER + len;
         }
         if pos < data.len() {
@@ -160,6 +164,7 @@ fn state_tag(s: TxnState) -> u8 {
         TxnState::PrepareAbort => 3,
         TxnState::CompleteCommit => 4,
         TxnState::CompleteAbort => 5,
+        TxnState::Dead => 6,
     }
 }
 
@@ -172,6 +177,7 @@ fn encode_frame(m: &TxnMetadata, out: &mut Vec<u8>) {
     out.extend_from_slice(&m.timeout_ms.to_be_bytes());
     out.push(state_tag(m.state));
     out.extend_from_slice(&m.started_ms.to_be_bytes());
+    out.extend_from_slice(&m.updated_ms.to_be_bytes());
     out.extend_from_slice(&(m.partitions.len() as u32).to_be_bytes());
     for (topic, p) in &m.partitions {
         put_str16(topic, out);
@@ -254,9 +260,11 @@ fn decode(payload: &[u8]) -> Option<TxnMetadata> {
         3 => TxnState::PrepareAbort,
         4 => TxnState::CompleteCommit,
         5 => TxnState::CompleteAbort,
+        6 => TxnState::Dead,
         _ => return None,
     };
     let started_ms = r.i64()?;
+    let updated_ms = r.i64()?;
     let mut partitions = BTreeSet::new();
     for _ in 0..r.count(6)? {
         partitions.insert((r.str16()?, r.i32()?));
@@ -286,6 +294,7 @@ fn decode(payload: &[u8]) -> Option<TxnMetadata> {
         partitions,
         groups,
         offsets,
+        updated_ms,
     })
 }
 
@@ -311,6 +320,7 @@ mod tests {
                 leader_epoch: -1,
                 metadata: "m".into(),
             }],
+            updated_ms: 1_700_000_000_500,
         }
     }
 
@@ -335,5 +345,12 @@ mod tests {
         log.compact(txns.values()).unwrap();
         let (_, again) = StateLog::open(dir.path()).unwrap();
         assert_eq!(again, txns);
+        log.append(&meta("b", TxnState::Dead)).unwrap();
+        let (_, after) = StateLog::open(dir.path()).unwrap();
+        assert_eq!(
+            after.keys().collect::<Vec<_>>(),
+            ["a"],
+            "a tombstone forgets the id"
+        );
     }
 }
