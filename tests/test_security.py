@@ -59,6 +59,15 @@ def make_certs(d: Path) -> dict:
         openssl(d, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
                 "-CAcreateserial", "-out", f"{name}.crt", "-days", "2",
                 "-extfile", f"{name}.ext")
+    # Revocation lists from the CA: one empty, one revoking the server certificate.
+    (d / "ca.cnf").write_text("[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\n"
+                              "crlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=2\n")
+    (d / "index.txt").write_text("")
+    (d / "crlnumber").write_text("01\n")
+    ca = ["-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem"]
+    openssl(d, "ca", *ca, "-gencrl", "-out", "crl-empty.pem")
+    openssl(d, "ca", *ca, "-revoke", "server.crt")
+    openssl(d, "ca", *ca, "-gencrl", "-out", "crl-revoked.pem")
     openssl(d, "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "client.key",
             "-out", "client.enc.key", "-passout", f"pass:{KEY_PASSWORD}")
     keystore = d / "server-keystore.pem"
@@ -67,7 +76,8 @@ def make_certs(d: Path) -> dict:
     return {k: str(d / v) for k, v in {
         "ca": "ca.pem", "other_ca": "other-ca.pem", "keystore": "server-keystore.pem",
         "client_cert": "client.crt", "client_key": "client.enc.key",
-        "client_key_plain": "client.key"}.items()}
+        "client_key_plain": "client.key", "crl_empty": "crl-empty.pem",
+        "crl_revoked": "crl-revoked.pem"}.items()}
 
 
 SERVER_PROPERTIES = """\
@@ -310,6 +320,17 @@ def test_hostname_verification(secure_kafka, sec_topic):
     assert p.returncode != 0
     assert "certificate verify failed" in err and "does not match host" in err, err
     cli_round_trip({**conf, "ssl.endpoint.identification.algorithm": "none"}, sec_topic, n=2)
+
+
+def test_certificate_revocation_list(secure_kafka, sec_topic):
+    certs = secure_kafka.certs
+    cli_round_trip(secure_kafka.ssl_conf(**{"ssl.crl.location": certs["crl_empty"]}), sec_topic,
+                   n=2)
+    conf = secure_kafka.ssl_conf(**{"ssl.crl.location": certs["crl_revoked"]})
+    p = cli(conf, "produce", sec_topic, input=b"x\n", timeout=FAIL_WITHIN + 10)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode != 0
+    assert "certificate verify failed" in err and "revoked" in err.lower(), err
 
 
 def test_plaintext_client_on_tls_listener_fails_fast(secure_kafka, sec_topic):

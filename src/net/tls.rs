@@ -7,7 +7,10 @@
 //! `ssl.certificate.location|pem` with `ssl.key.location|pem` (PKCS#1, SEC1, PKCS#8, and
 //! encrypted PKCS#8 with `ssl.key.password`). `enable.ssl.certificate.verification=false`
 //! accepts any server certificate (handshake signatures are still checked);
-//! `ssl.endpoint.identification.algorithm=none` checks the chain but not the host name.
+//! `ssl.endpoint.identification.algorithm=none` checks the chain but not the host name;
+//! `ssl.crl.location` (PEM) adds revocation lists. OpenSSL-specific tuning (`ssl.cipher.suites`,
+//! `ssl.curves.list`, `ssl.sigalgs.list`, engines, providers) is accepted and not applied:
+//! rustls' safe defaults are used.
 //!
 //! A failed handshake is `_SSL` with librdkafka's wording ("SSL handshake failed: ...
 //! certificate verify failed ...") so users' log scrapers and searches still match.
@@ -21,7 +24,9 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls_pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
 use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -190,7 +195,20 @@ impl Tls {
         let verifier: Arc<dyn ServerCertVerifier> = if !verify {
             Arc::new(AcceptAny(provider()))
         } else {
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            let mut builder =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider());
+            if let Some(path) = get("ssl.crl.location") {
+                let pem = read(&path, "ssl.crl.location")?;
+                let crls: Vec<CertificateRevocationListDer<'static>> =
+                    CertificateRevocationListDer::pem_slice_iter(&pem)
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(|e| invalid(format!("ssl.crl.location: {path}: {e}")))?;
+                if crls.is_empty() {
+                    return Err(invalid(format!("ssl.crl.location: {path}: no CRL found")));
+                }
+                builder = builder.with_crls(crls);
+            }
+            let webpki = builder
                 .build()
                 .map_err(|e| invalid(format!("ssl.ca.location: {e}")))?;
             if hostname {
@@ -418,6 +436,11 @@ mod tests {
         let e = Tls::from_config(&c).unwrap_err();
         assert_eq!(e.code, ErrorCode::INVALID_ARG);
         assert!(e.message.contains("ssl.ca.location"), "{}", e.message);
+
+        let mut c = Config::new();
+        c.set("ssl.crl.location", "/nonexistent/crl.pem").unwrap();
+        let e = Tls::from_config(&c).unwrap_err();
+        assert!(e.message.contains("ssl.crl.location"), "{}", e.message);
 
         let mut c = Config::new();
         c.set("ssl.ca.pem", "not a pem").unwrap();
