@@ -216,3 +216,30 @@ async fn init_aborts_an_open_transaction_and_checks_its_inputs() {
         Err(TxnError::InvalidProducerIdMapping)
     );
 }
+
+#[tokio::test]
+async fn idle_ids_expire_and_stay_forgotten_after_reopening() {
+    let w = open_world(tempfile::tempdir().unwrap());
+    let (pid, epoch) = w
+        .txns
+        .init_producer_id(&w.topics, "old", 60_000, (-1, -1), allocate)
+        .unwrap();
+    w.txns
+        .init_producer_id(&w.topics, "busy", 60_000, (-1, -1), allocate)
+        .unwrap();
+    let now = crate::state::now_ms();
+    let week = 7 * 24 * 3600 * 1000;
+    w.txns.tick(&w.topics, &w.groups, now, allocate).await;
+    assert!(w.txns.entry("old").is_some());
+    w.txns
+        .tick(&w.topics, &w.groups, now + week + 1000, allocate)
+        .await;
+    assert!(w.txns.entry("old").is_none() && w.txns.entry("busy").is_none());
+    assert_eq!(
+        w.txns.add_offsets("old", pid, epoch, "g"),
+        Err(TxnError::InvalidProducerIdMapping)
+    );
+    let World { dir, .. } = w;
+    let w = open_world(dir);
+    assert!(w.txns.entry("old").is_none(), "the tombstone is replayed");
+}
