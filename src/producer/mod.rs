@@ -455,10 +455,25 @@ impl Producer {
     /// Takes up to `max` events, waiting up to `timeout` for the first. Delivery reports
     /// taken here leave the out-queue.
     pub fn poll_events(&self, max: usize, timeout: Duration) -> Vec<Event> {
+        self.take_events(max, timeout, false)
+    }
+
+    /// [`Producer::poll_events`] that also returns (possibly empty) as soon as the out-queue
+    /// is empty: a flush waits here instead of re-checking the out-queue on a timer.
+    pub fn poll_events_until_drained(&self, max: usize, timeout: Duration) -> Vec<Event> {
+        self.take_events(max, timeout, true)
+    }
+
+    fn take_events(&self, max: usize, timeout: Duration, until_drained: bool) -> Vec<Event> {
         if !self.inner.client.guard.is_owner() {
             return Vec::new();
         }
-        let evs = self.inner.events.pop(max, timeout);
+        let outq = &self.inner.outq;
+        // Deliveries without reports release the out-queue and then wake the event queue,
+        // so `outq` reaching zero is seen under the queue's lock.
+        let evs = self.inner.events.pop_until(max, timeout, || {
+            until_drained && outq.load(Ordering::SeqCst) == 0
+        });
         let (mut n, mut bytes) = (0, 0);
         for e in &evs {
             if let Event::Delivery(d) = e {
@@ -492,27 +507,26 @@ impl Producer {
             return Ok(Err(e));
         }
         let deadline = crate::runtime::deadline_after(timeout);
-        self.set_flushing(true);
-        let r = loop {
-            let now = Instant::now();
-            let slice = deadline
-                .saturating_duration_since(now)
-                .min(Duration::from_millis(50));
-            for ev in self.poll_events(10_000, slice) {
-                if let Err(e) = serve(ev) {
-                    self.set_flushing(false);
-                    return Err(e);
-                }
+        let _flushing = self.flushing();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            for ev in self.poll_events_until_drained(10_000, left) {
+                serve(ev)?;
             }
             if self.out_queue_len() == 0 {
-                break Ok(());
+                return Ok(Ok(()));
             }
             if Instant::now() >= deadline {
-                break Err(KafkaError::new(ErrorCode::TIMED_OUT));
+                return Ok(Err(KafkaError::new(ErrorCode::TIMED_OUT)));
             }
-        };
-        self.set_flushing(false);
-        Ok(r)
+        }
+    }
+
+    /// Sends queued messages without waiting for `linger.ms` for as long as the guard
+    /// lives (what `flush()` does; a binding that serves events itself holds it).
+    pub fn flushing(&self) -> Flushing<'_> {
+        self.set_flushing(true);
+        Flushing(self)
     }
 
     /// [`Producer::flush_with`] that drops the events.
@@ -553,6 +567,16 @@ impl Producer {
         }
         self.inner.wake.notify_one();
         Ok(())
+    }
+}
+
+/// While alive, the producer sends without lingering; see [`Producer::flushing`].
+#[must_use = "flushing stops when the guard is dropped"]
+pub struct Flushing<'a>(&'a Producer);
+
+impl Drop for Flushing<'_> {
+    fn drop(&mut self) {
+        self.0.set_flushing(false);
     }
 }
 
