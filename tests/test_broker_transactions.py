@@ -274,3 +274,25 @@ def test_java_transactional_copier_exactly_once(shared_kafkars, java_tool):
         assert c.committed([TopicPartition(src, 0)], timeout=10)[0].offset == 200
     finally:
         c.close()
+
+
+@pytest.mark.java
+def test_kafka_transactions_tool_lists_and_describes(shared_kafkars, java_tool):
+    """`kafka-transactions.sh list|describe` (ListTransactions, DescribeTransactions)."""
+    broker = shared_kafkars
+    topic, tid = name("txl"), name("tid")
+    create_topic(broker.bootstrap, topic)
+    p = txn_producer(broker.bootstrap, tid)
+    p.begin_transaction()
+    produce_txn(p, topic, [b"x"])
+    cmd = "org.apache.kafka.tools.TransactionsCommand"
+    listed = java_tool(cmd, ["--bootstrap-server", broker.bootstrap, "list"]).stdout.decode()
+    row = next(line.split() for line in listed.splitlines() if line.startswith(tid))
+    assert row[3] == "Ongoing", listed
+    described = java_tool(cmd, ["--bootstrap-server", broker.bootstrap, "describe",
+                                "--transactional-id", tid]).stdout.decode()
+    assert "Ongoing" in described and f"{topic}-0" in described, described
+    p.abort_transaction(TIMEOUT)
+    listed = java_tool(cmd, ["--bootstrap-server", broker.bootstrap, "list"]).stdout.decode()
+    row = next(line.split() for line in listed.splitlines() if line.startswith(tid))
+    assert row[3] == "CompleteAbort", listed

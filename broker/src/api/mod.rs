@@ -18,6 +18,7 @@ pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
 pub mod describe_groups;
+pub mod describe_transactions;
 pub mod end_txn;
 pub mod fetch;
 pub mod find_coordinator;
@@ -28,6 +29,7 @@ pub mod join_group;
 pub mod leave_group;
 pub mod list_groups;
 pub mod list_offsets;
+pub mod list_transactions;
 pub mod metadata;
 pub mod offset_commit;
 pub mod offset_delete;
@@ -82,6 +84,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AddOffsetsToTxn, 0, 4),
     (ApiKey::EndTxn, 0, 4),
     (ApiKey::TxnOffsetCommit, 0, 4),
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
 ];
 
 /// The advertised version range of an API key.
@@ -252,6 +256,13 @@ async fn dispatch(ctx: &RequestContext, mut body: Bytes) -> Result<Response, Req
             reply(ctx, &add_offsets_to_txn::handle(ctx, decode(ctx, b)?).await)
         }
         ApiKey::EndTxn => reply(ctx, &end_txn::handle(ctx, decode(ctx, b)?).await),
+        ApiKey::DescribeTransactions => reply(
+            ctx,
+            &describe_transactions::handle(ctx, decode(ctx, b)?).await,
+        ),
+        ApiKey::ListTransactions => {
+            reply(ctx, &list_transactions::handle(ctx, decode(ctx, b)?).await)
+        }
         ApiKey::TxnOffsetCommit => {
             reply(ctx, &txn_offset_commit::handle(ctx, decode(ctx, b)?).await)
         }

@@ -97,6 +97,21 @@ pub enum TxnError {
     Storage,
 }
 
+impl TxnState {
+    /// The name Kafka's admin APIs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnState::Empty => "Empty",
+            TxnState::Ongoing => "Ongoing",
+            TxnState::PrepareCommit => "PrepareCommit",
+            TxnState::PrepareAbort => "PrepareAbort",
+            TxnState::CompleteCommit => "CompleteCommit",
+            TxnState::CompleteAbort => "CompleteAbort",
+            TxnState::Dead => "Dead",
+        }
+    }
+}
+
 impl TxnError {
     /// The Kafka wire error code.
     pub fn code(self) -> i16 {
@@ -436,6 +451,19 @@ impl TransactionCoordinator {
         self.persist(&mut next)?;
         e.meta = next;
         Ok(())
+    }
+
+    /// Every transactional id's state (ListTransactions), in no particular order.
+    pub fn list(&self) -> Vec<TxnMetadata> {
+        self.entries()
+            .iter()
+            .map(|e| lock(e).meta.clone())
+            .collect()
+    }
+
+    /// One transactional id's state (DescribeTransactions).
+    pub fn describe(&self, id: &str) -> Option<TxnMetadata> {
+        self.entry(id).map(|e| lock(&e).meta.clone())
     }
 
     /// Whether an open transaction holds an offset of `group` for the partition (OffsetFetch
