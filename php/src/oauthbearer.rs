@@ -50,7 +50,10 @@ pub fn set_token(
 /// # Errors
 /// As [`set_token`]; `_INVALID_ARG` for an empty reason.
 pub fn set_token_failure(state: &ClientState, error: &str) -> PhpResult<()> {
-    holder(state)?.set_token_failure(error).map_err(to_php)
+    // php-rdkafka throws these with no message, only the code.
+    holder(state)?
+        .set_token_failure(error)
+        .map_err(|e| rdkafka_exception("", i64::from(e.code.0)))
 }
 
 /// Runs the refresh callback for a refresh request: `callback($kafka, $oauthbearer_config)`.

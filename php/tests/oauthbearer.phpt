@@ -56,10 +56,10 @@ array(1) {
   }
 }
 -186 Must supply an unexpired token: now=%dms, exp=%dms
--186 A token value must be provided
+ok
 -186 Cannot explicitly set the reserved `auth` SASL/OAUTHBEARER extension key
--186 SASL/OAUTHBEARER extension keys must only consist of A-Za-z characters: a1
--186 Error string must be provided
+-186 SASL/OAUTHBEARER extension keys must only consist of A-Z or a-z characters: a1 (1)
+-186 
 ok
 -172 SASL/OAUTHBEARER is not the configured authentication mechanism
 0 `enable.sasl.oauthbearer.unsecure.jwt` and `oauthbearer_token_refresh_cb` are mutually exclusive
