@@ -31,6 +31,18 @@ impl Client {
     /// # Errors
     /// When the background runtime cannot start.
     pub fn new(conf: &Config) -> Result<Client> {
+        Self::new_for(conf, "producer")
+    }
+
+    /// A client of a consumer instance (its statistics and logs say `consumer`).
+    ///
+    /// # Errors
+    /// As [`Client::new`].
+    pub fn new_consumer(conf: &Config) -> Result<Client> {
+        Self::new_for(conf, "consumer")
+    }
+
+    fn new_for(conf: &Config, kind: &'static str) -> Result<Client> {
         let proto = conf.get("security.protocol").unwrap_or_default();
         if proto != "plaintext" {
             // Refuse rather than silently talking plaintext to a TLS/SASL listener.
@@ -40,11 +52,21 @@ impl Client {
             ));
         }
         Ok(Client {
-            cluster: Cluster::new(conf),
+            cluster: Cluster::new_for(conf, kind),
             handle: runtime::handle()?,
             guard: ProcessGuard::new(),
             conf: conf.clone(),
         })
+    }
+
+    /// The instance's logger (`setLogLevel`, log events on or off).
+    pub fn logger(&self) -> &std::sync::Arc<crate::log::Logger> {
+        self.cluster.logger()
+    }
+
+    /// The instance name (`rdkafka#consumer-2`).
+    pub fn name(&self) -> &str {
+        self.cluster.instance_name()
     }
 
     /// The configuration this client was created with.

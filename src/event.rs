@@ -93,24 +93,24 @@ pub(crate) struct EventQueue {
     cap: usize,
     /// The last error pushed, to suppress identical repeats (a broker that stays down).
     last_error: Mutex<Option<(ErrorCode, String, Instant)>>,
+    /// Count of [`EventQueue::wake`] calls; changed only under `q`'s lock.
+    wakes: AtomicU64,
 }
 
 impl EventQueue {
     pub(crate) fn new(cap: usize) -> Self {
         EventQueue {
             q: Mutex::new(VecDeque::new()),
-    /// Count of [`EventQueue::wake`] calls; changed only under `q`'s lock.
-    wakes: AtomicU64,
             cv: Condvar::new(),
             cap,
             last_error: Mutex::new(None),
+            wakes: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn push(&self, ev: Event) {
         let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
         if !matches!(ev, Event::Delivery(_)) && q.len() >= self.cap {
-            wakes: AtomicU64::new(0),
             if let Some(i) = q
                 .iter()
                 .position(|e| matches!(e, Event::Log { .. } | Event::Stats(_)))
@@ -126,7 +126,12 @@ impl EventQueue {
     }
 
     /// Pushes an error event unless the same error was pushed less than 10 s ago.
+    /// `_ALL_BROKERS_DOWN` is left out here: the cluster emits it once per state change
+    /// (as librdkafka does), not each time a request finds no broker.
     pub(crate) fn push_error(&self, code: ErrorCode, reason: String) {
+        if code == ErrorCode::ALL_BROKERS_DOWN {
+            return;
+        }
         {
             let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((c, r, t)) = &*last {
@@ -171,38 +176,38 @@ impl EventQueue {
         done: impl Fn() -> bool,
     ) -> Vec<Event> {
         let mut q = self.q.lock().unwrap_or_else(|e| e.into_inner());
+        let woken_at_start = self.wakes.load(Ordering::Relaxed);
+        // The clock is read only when there is something to wait for: `consume()` polls
+        // this queue with a zero timeout for every message.
+        let mut deadline = None;
         loop {
             if !q.is_empty() || max == 0 {
                 let n = q.len().min(max);
                 return q.drain(..n).collect();
             }
+            if timeout.is_zero() || done() || self.wakes.load(Ordering::Relaxed) != woken_at_start {
+                return Vec::new();
+            }
             let now = Instant::now();
+            let deadline = *deadline.get_or_insert_with(|| crate::runtime::deadline_after(timeout));
             if now >= deadline {
                 return Vec::new();
             }
             q = self
                 .cv
-        let woken_at_start = self.wakes.load(Ordering::Relaxed);
-        // The clock is read only when there is something to wait for: `consume()` polls
-        // this queue with a zero timeout for every message.
-        let mut deadline = None;
                 .wait_timeout(q, deadline - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
     }
-            if timeout.is_zero() || done() || self.wakes.load(Ordering::Relaxed) != woken_at_start {
-                return Vec::new();
-            }
 
-            let deadline = *deadline.get_or_insert_with(|| crate::runtime::deadline_after(timeout));
     /// Wakes waiters without an event (state changed elsewhere).
     pub(crate) fn wake(&self) {
-        self.cv.notify_all();
-    }
-}
         // Under the lock: a waiter is either before its check (and sees the new count) or
         // already waiting (and gets the notification).
         let q = self.q.lock().unwrap_or_else(|e| e.into_inner());
         self.wakes.fetch_add(1, Ordering::Relaxed);
         drop(q);
+        self.cv.notify_all();
+    }
+}

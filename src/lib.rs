@@ -21,7 +21,9 @@
 //!   per-partition [`Consumer`], the group-managed [`KafkaConsumer`] (membership task,
 //!   assignors, offsets).
 //! - [`event`]: what the caller sees at its poll points: delivery reports, errors,
-//!   statistics, rebalances, commit results.
+//!   statistics, rebalances, commit results, log lines.
+//! - [`log`]: librdkafka-style log lines (level, facility), `log_level`/`debug`
+//!   filtering; `stats`: the statistics JSON (`statistics.interval.ms`).
 //! - [`admin`]: topics, partitions, groups with lag (for the command line).
 //!
 //! # Threads
@@ -43,6 +45,7 @@ pub mod consumer;
 pub mod error;
 mod error_table;
 pub mod event;
+pub mod log;
 pub mod net;
 pub mod partitioner;
 pub mod producer;

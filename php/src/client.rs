@@ -137,6 +137,15 @@ impl ClientState {
                 Backend::GroupConsumer(consumer)
             }
         };
+        let core_client = match &backend {
+            Backend::Producer(p) => p.client(),
+            Backend::Consumer(c) => c.client(),
+            Backend::GroupConsumer(c) => c.client(),
+        };
+        // php-rdkafka sets `log.queue` with a log callback: lines are served at poll points.
+        core_client
+            .logger()
+            .set_log_events(callbacks.is_set(CallbackKind::Log));
         Ok(ClientState {
             kind,
             callbacks,

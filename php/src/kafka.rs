@@ -88,7 +88,8 @@ macro_rules! rdkafka_impl {
 
             /// Deprecated in php-rdkafka; sets `log_level`.
             pub fn set_log_level(&self, level: PhpInt) -> PhpResult<()> {
-                let _ = (self.state()?, level);
+                let state = self.state()?;
+                state.client().logger().set_level(level.0.clamp(0, 7) as i32);
                 Ok(())
             }
 

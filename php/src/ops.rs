@@ -302,7 +302,8 @@ pub fn message_object(m: &kafkars::consumer::Message) -> MessageRet {
         .collect();
     MessageRet(new_message(&MessageFields {
         err: m.err.0,
-        topic_name: Some(&m.topic),
+        // Consumer errors without a topic (`_MAX_POLL_EXCEEDED`) have a null topic_name.
+        topic_name: Some(&*m.topic).filter(|t| !t.is_empty()),
         timestamp: Some(m.timestamp),
         partition: m.partition,
         payload: m.payload.as_deref(),
@@ -580,8 +581,28 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
                 .map(Zval::shallow_clone)
             {
                 invoke(&cb, vec![this, &i64::from(code.0), &reason])?;
+            } else if let Some(cb) = state
+                .callbacks
+                .get(CallbackKind::Log)
+                .map(Zval::shallow_clone)
+            {
+                // librdkafka logs errors nobody handles as `ERROR` lines.
+                let client = state.client();
+                if client.logger().get_level() >= kafkars::log::level::ERR {
+                    let message = format!("[thrd:app]: {}: {reason}", client.name());
+                    invoke(
+                        &cb,
+                        vec![
+                            this,
+                            &i64::from(kafkars::log::level::ERR),
+                            &"ERROR",
+                            &message,
+                        ],
+                    )?;
+                }
             }
         }
+
         Event::Log {
             level,
             facility,

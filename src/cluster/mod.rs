@@ -5,7 +5,10 @@ pub mod metadata;
 
 use crate::config::Config;
 use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::Event;
+use crate::log::{level, Ctx, Logger};
 use crate::net::{Connection, ConnectionOptions};
+use crate::stats::{BrokerState, BrokerStats, Instance, KnownBroker};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{MetadataRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
@@ -28,6 +31,10 @@ struct State {
 /// Shared view of the cluster (one per client instance).
 pub struct Cluster {
     opts: ConnectionOptions,
+    /// Statistics of this client instance (brokers, identity).
+    pub(crate) instance: Arc<Instance>,
+    /// The instance's logger.
+    pub(crate) log: Arc<Logger>,
     bootstrap: Mutex<Vec<String>>,
     state: Mutex<State>,
     conns: Mutex<HashMap<String, Slot>>,
@@ -40,8 +47,23 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
-    /// A cluster view from the client configuration.
+    /// A cluster view from the client configuration (a producer-type instance, as
+    /// librdkafka's admin clients are).
     pub fn new(conf: &Config) -> Arc<Cluster> {
+        Self::new_for(conf, "producer")
+    }
+
+    /// A cluster view for an instance of `kind` (`producer` or `consumer`).
+    pub fn new_for(conf: &Config, kind: &'static str) -> Arc<Cluster> {
+        let client_id = conf
+            .get_str("client.id")
+            .unwrap_or_else(|| "rdkafka".into());
+        let instance = Arc::new(Instance::new(&client_id, kind));
+        let log = Arc::new(Logger::new(
+            instance.name(),
+            conf.get_i64("log_level"),
+            &conf.get("debug").unwrap_or_default(),
+        ));
         let opts = ConnectionOptions {
             client_id: conf
                 .get_str("client.id")
@@ -51,9 +73,12 @@ impl Cluster {
             ),
             request_timeout: Duration::from_millis(conf.get_i64("socket.timeout.ms").max(1) as u64),
             max_frame: conf.get_i64("receive.message.max.bytes").max(1000) as usize,
+            ..ConnectionOptions::default()
         };
         Arc::new(Cluster {
             opts,
+            instance,
+            log,
             bootstrap: Mutex::new(conf.bootstrap_servers()),
             state: Mutex::new(State {
                 controller_id: -1,
@@ -104,9 +129,165 @@ impl Cluster {
                 return Ok(c.clone());
             }
         }
-        let c = Connection::connect(addr, self.opts.clone()).await?;
-        *g = Some(c.clone());
-        Ok(c)
+        let name = self.broker_name(addr);
+        let learned = !self
+            .bootstrap
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|b| b == addr);
+        let bs = self.instance.broker(addr, learned);
+        bs.connects
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bs.set_state(BrokerState::Connect);
+        self.log.debug(
+            Ctx::Broker,
+            "CONNECT",
+            &name,
+            format_args!("{name}: Connecting to {addr}"),
+        );
+        let mut opts = self.opts.clone();
+        opts.stats = Some(bs.clone());
+        opts.log = Some(self.log.clone());
+        opts.name = name.clone();
+        let started = Instant::now();
+        match Connection::connect(addr, opts).await {
+            Ok(c) => {
+                bs.set_state(BrokerState::Up);
+                *bs.last_fail.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                self.instance
+                    .all_down
+                    .store(false, std::sync::atomic::Ordering::SeqCst);
+                self.log.debug(
+                    Ctx::Broker,
+                    "CONNECTED",
+                    &name,
+                    format_args!(
+                        "{name}: Connected (#{})",
+                        bs.connects.load(std::sync::atomic::Ordering::Relaxed)
+                    ),
+                );
+                *g = Some(c.clone());
+                Ok(c)
+            }
+            Err(e) => {
+                self.connect_failed(&bs, &name, addr, &e, started.elapsed());
+                Err(e)
+            }
+        }
+    }
+
+    /// librdkafka's reaction to a failed connect: a `FAIL` log line (identical repeats
+    /// within 30 s suppressed and counted), a `_TRANSPORT` error event, and once all
+    /// known brokers are down an `_ALL_BROKERS_DOWN` event — once per state change,
+    /// not per retry.
+    fn connect_failed(
+        &self,
+        bs: &BrokerStats,
+        name: &str,
+        addr: &str,
+        e: &KafkaError,
+        after: Duration,
+    ) {
+        bs.set_state(BrokerState::Down);
+        let reason = e
+            .message
+            .strip_prefix(&format!("{addr}: "))
+            .unwrap_or(&e.message)
+            .trim_start_matches("Connect failed: ");
+        // librdkafka names the resolved address family: `ipv4#127.0.0.1:9092`.
+        let family = match addr.parse::<std::net::SocketAddr>() {
+            Ok(std::net::SocketAddr::V4(_)) => "ipv4#",
+            Ok(std::net::SocketAddr::V6(_)) => "ipv6#",
+            Err(_) => "",
+        };
+        let text = format!(
+            "{name}: Connect to {family}{addr} failed: {reason} (after {}ms in state CONNECT",
+            after.as_millis()
+        );
+        let suppressed = {
+            let mut last = bs.last_fail.lock().unwrap_or_else(|e| e.into_inner());
+            match &mut *last {
+                Some((t, at, n)) if *t == text && at.elapsed() < Duration::from_secs(30) => {
+                    *n += 1;
+                    None
+                }
+                _ => {
+                    let n = last
+                        .as_ref()
+                        .filter(|(t, _, _)| *t == text)
+                        .map_or(0, |l| l.2);
+                    *last = Some((text.clone(), Instant::now(), 0));
+                    Some(n)
+                }
+            }
+        };
+        let Some(n) = suppressed else { return };
+        let full = if n > 0 {
+            format!("{text}, {n} identical error(s) suppressed)")
+        } else {
+            format!("{text})")
+        };
+        self.log
+            .log(level::ERR, "FAIL", name, format_args!("{full}"));
+        let Some(q) = self.log.queue() else { return };
+        q.push_error(ErrorCode::TRANSPORT, full);
+        let (down, total) = self.instance.down_count();
+        if down == total
+            && !self
+                .instance
+                .all_down
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let reason = format!("{down}/{total} brokers are down");
+            self.log
+                .log(level::ERR, "ERROR", name, format_args!("{reason}"));
+            q.push(Event::Error {
+                code: ErrorCode::ALL_BROKERS_DOWN,
+                reason,
+                fatal: false,
+            });
+        }
+    }
+
+    /// librdkafka's broker name: `host:port/<node id>`, or `host:port/bootstrap`.
+    pub(crate) fn broker_name(&self, addr: &str) -> String {
+        let st = self.lock();
+        match st
+            .brokers
+            .iter()
+            .find(|(_, (h, p))| format!("{h}:{p}") == addr)
+        {
+            Some((id, _)) => format!("{addr}/{id}"),
+            None => format!("{addr}/bootstrap"),
+        }
+    }
+
+    /// Brokers known from metadata, for statistics.
+    pub(crate) fn known_brokers(&self) -> Vec<KnownBroker> {
+        self.lock()
+            .brokers
+            .iter()
+            .map(|(id, (h, p))| KnownBroker {
+                id: *id,
+                addr: format!("{h}:{p}"),
+            })
+            .collect()
+    }
+
+    /// Topics in the metadata cache.
+    pub(crate) fn metadata_cache_cnt(&self) -> usize {
+        self.lock().topics.len()
+    }
+
+    /// The instance's logger.
+    pub fn logger(&self) -> &Arc<Logger> {
+        &self.log
+    }
+
+    /// The instance name (`rdkafka#producer-1`).
+    pub fn instance_name(&self) -> &str {
+        self.instance.name()
     }
 
     /// Records a broker address learned outside metadata (FindCoordinator).
@@ -210,6 +391,19 @@ impl Cluster {
                 .collect()
         });
         req.allow_auto_topic_creation = auto_create;
+        self.log.debug(
+            Ctx::Metadata,
+            "METADATA",
+            "main",
+            format_args!(
+                "{}: Request metadata for {}",
+                conn.addr(),
+                topics.map_or("all topics".to_string(), |t| format!(
+                    "{} topic(s)",
+                    t.len()
+                ))
+            ),
+        );
         let resp = conn.send(&req, 12).await?;
         let md = Metadata::from_response(resp, node, conn.addr());
         let mut st = self.lock();

@@ -26,7 +26,7 @@ type Tp = (Arc<str>, i32);
 
 /// Records, the fetch offset, the offset after the last batch, the high watermark — or the
 /// error.
-type Status = Result<(bytes::Bytes, i64, Option<i64>, i64), ErrorCode>;
+type Status = Result<(bytes::Bytes, i64, Option<i64>, i64, i64), ErrorCode>;
 
 #[derive(Debug)]
 struct PartState {
@@ -44,6 +44,11 @@ struct PartState {
     position: i64,
     /// Stopped fetching after an unrecoverable error (`auto.offset.reset=error`).
     halted: bool,
+    /// Statistics: messages and payload bytes fetched, log start offset, last EOF.
+    rxmsgs: u64,
+    rxbytes: u64,
+    lo_offset: i64,
+    eof_offset: i64,
 }
 
 #[derive(Debug, Default)]
@@ -168,6 +173,10 @@ impl Fetcher {
                 backoff_until: None,
                 position: crate::topic_partition::OFFSET_INVALID,
                 halted: false,
+                rxmsgs: 0,
+                rxbytes: 0,
+                lo_offset: crate::topic_partition::OFFSET_INVALID,
+                eof_offset: crate::topic_partition::OFFSET_INVALID,
             },
         );
         drop(p);
@@ -233,6 +242,41 @@ impl Fetcher {
     pub(crate) fn queued(&self) -> (usize, usize) {
         let p = self.lock();
         (p.map.values().map(|s| s.queue.len()).sum(), p.total_bytes)
+    }
+
+    /// The client this fetcher fetches for.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Per-partition queues and offsets for statistics.
+    pub(crate) fn partition_stats(&self) -> Vec<crate::stats::PartitionStats> {
+        let p = self.lock();
+        p.order
+            .iter()
+            .filter_map(|k| p.map.get(k).map(|st| (k, st)))
+            .map(|((t, part), st)| {
+                let mut s = crate::stats::PartitionStats::new(t, *part);
+                s.leader = self.client.cluster.leader(t, *part).unwrap_or(-1);
+                s.fetchq_cnt = st.queue.len() as u64;
+                s.fetchq_size = st.queued_bytes as u64;
+                s.fetch_state = if st.paused || st.halted {
+                    "stopped"
+                } else if st.fetch_offset < 0 {
+                    "offset-query"
+                } else {
+                    "active"
+                };
+                s.next_offset = st.fetch_offset;
+                s.app_offset = st.position;
+                s.hi_offset = st.hwm.max(-1001);
+                s.lo_offset = st.lo_offset;
+                s.eof_offset = st.eof_offset;
+                s.rxmsgs = st.rxmsgs;
+                s.rxbytes = st.rxbytes;
+                s
+            })
+            .collect()
     }
 
     /// The configured prefetch byte bound.
@@ -555,7 +599,7 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                         } else {
                             (records, pd.high_watermark)
                         };
-                        Ok((records, *off, next, end))
+                        Ok((records, *off, next, end, pd.log_start_offset))
                     }
                 };
                 out.push((k.clone(), *ep, r));
@@ -580,8 +624,11 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
         }
         let mut add_bytes = 0;
         match r {
-            Ok((records, off, next, hwm)) => {
+            Ok((records, off, next, hwm, log_start)) => {
                 st.hwm = hwm;
+                if log_start >= 0 {
+                    st.lo_offset = log_start;
+                }
                 if let Some(n) = next {
                     st.fetch_offset = st.fetch_offset.max(n);
                 }
@@ -670,17 +717,18 @@ async fn fetch(f: Arc<Fetcher>, leader: i32, parts: Vec<(Tp, i64, u64)>) {
                 f.counters
                     .rxmsgs
                     .fetch_add(msgs.len() as u64, Ordering::Relaxed);
+                st.rxmsgs += msgs.len() as u64;
                 for m in msgs {
-                    f.counters.rxmsg_bytes.fetch_add(
-                        m.payload.as_ref().map_or(0, |p| p.len()) as u64,
-                        Ordering::Relaxed,
-                    );
+                    let len = m.payload.as_ref().map_or(0, |p| p.len()) as u64;
+                    f.counters.rxmsg_bytes.fetch_add(len, Ordering::Relaxed);
+                    st.rxbytes += len;
                     add_bytes += m.size();
                     st.queue.push_back(m);
                     added = true;
                 }
                 if s.partition_eof && !st.eof_sent && st.fetch_offset >= hwm && hwm >= 0 {
                     st.eof_sent = true;
+                    st.eof_offset = st.fetch_offset;
                     let m = Message::error(
                         key.0.clone(),
                         key.1,

@@ -10,6 +10,7 @@ use super::kafka_consumer::{Core, Tp};
 use crate::config::Config;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::Event;
+use crate::log::{level, Ctx};
 use crate::topic_partition::{TopicPartition, OFFSET_INVALID};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
@@ -26,7 +27,27 @@ use std::time::{Duration, Instant};
 /// Membership state, shared with the consumer's API.
 #[derive(Debug)]
 pub(crate) struct GroupState {
+    /// What the application subscribed to: names, and patterns starting with `^`.
     pub subscription: Vec<String>,
+    /// The compiled patterns of the subscription.
+    pub patterns: Vec<regex::Regex>,
+    /// Topic names the subscription stands for now (patterns matched against metadata);
+    /// this is what JoinGroup carries.
+    pub resolved: Vec<String>,
+    /// librdkafka's `cgrp.join_state` and since when.
+    pub join_state: &'static str,
+    pub join_state_since: Instant,
+    pub rebalance_cnt: u64,
+    pub last_rebalance: Option<Instant>,
+    pub rebalance_reason: String,
+    /// Set when the member left the group because the application did not poll within
+    /// `max.poll.interval.ms`; cleared (and the group rejoined) at the next poll.
+    pub max_poll_left: Option<Instant>,
+    /// Partitions owned when the member left for `max.poll.interval.ms`: revoked (as
+    /// lost) when the application polls again, before rejoining.
+    lost: Vec<Tp>,
+    max_poll_interval: Duration,
+    regex_refresh: Option<Duration>,
     pub member_id: String,
     pub generation: i32,
     /// Partitions the group protocol gave us.
@@ -56,8 +77,22 @@ impl GroupState {
         if assignors.is_empty() {
             assignors = vec![Assignor::Range, Assignor::RoundRobin];
         }
+        let refresh = conf.get_i64("topic.metadata.refresh.interval.ms");
         GroupState {
             subscription: Vec::new(),
+            patterns: Vec::new(),
+            resolved: Vec::new(),
+            join_state: "init",
+            join_state_since: Instant::now(),
+            rebalance_cnt: 0,
+            last_rebalance: None,
+            rebalance_reason: String::new(),
+            max_poll_left: None,
+            lost: Vec::new(),
+            max_poll_interval: Duration::from_millis(
+                conf.get_i64("max.poll.interval.ms").max(1) as u64
+            ),
+            regex_refresh: (refresh > 0).then(|| Duration::from_millis(refresh as u64)),
             member_id: String::new(),
             generation: -1,
             owned: Vec::new(),
@@ -85,6 +120,48 @@ impl GroupState {
     pub(crate) fn is_cooperative(&self) -> bool {
         self.cooperative()
     }
+
+    fn set_join_state(&mut self, s: &'static str) {
+        if self.join_state != s {
+            self.join_state = s;
+            self.join_state_since = Instant::now();
+        }
+    }
+
+    /// The `cgrp` part of the statistics.
+    pub(crate) fn stats(&self, assignment_size: usize) -> crate::stats::CgrpStats {
+        let up = self.generation >= 0;
+        crate::stats::CgrpStats {
+            state: if up { "up" } else { "query-coord" },
+            stateage_ms: self.join_state_since.elapsed().as_millis() as u64,
+            join_state: self.join_state,
+            rebalance_age_ms: self
+                .last_rebalance
+                .map_or(0, |t| t.elapsed().as_millis() as u64),
+            rebalance_cnt: self.rebalance_cnt,
+            rebalance_reason: self.rebalance_reason.clone(),
+            assignment_size,
+        }
+    }
+}
+
+/// Compiles the patterns (names starting with `^`) of a subscription.
+///
+/// # Errors
+/// `_INVALID_ARG` naming the pattern that does not compile.
+pub(crate) fn compile_patterns(topics: &[String]) -> Result<Vec<regex::Regex>> {
+    topics
+        .iter()
+        .filter(|t| t.starts_with('^'))
+        .map(|t| {
+            regex::Regex::new(t).map_err(|e| {
+                KafkaError::with_message(
+                    ErrorCode::INVALID_ARG,
+                    format!("Invalid regex subscription \"{t}\": {e}"),
+                )
+            })
+        })
+        .collect()
 }
 
 fn lock(core: &Core) -> std::sync::MutexGuard<'_, GroupState> {
@@ -106,30 +183,14 @@ pub(crate) async fn run(core: Arc<Core>) {
         n if n > 0 => Some(Duration::from_millis(n as u64)),
         _ => None,
     };
-    let stats_id = crate::stats::StatsIdentity::new(
-        &core
-            .client
-            .conf
-            .get_str("client.id")
-            .unwrap_or_else(|| "rdkafka".into()),
-        "consumer",
-    );
     let mut last_stats = Instant::now();
     let mut missing: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next_regex_check = Instant::now();
     loop {
         if let Some(iv) = stats_interval {
             if last_stats.elapsed() >= iv {
                 last_stats = Instant::now();
-                let (n, bytes) = core.fetcher.queued();
-                let json = stats_id.json(
-                    &core.fetcher.counters,
-                    n,
-                    bytes,
-                    0,
-                    core.fetcher.queued_max_bytes(),
-                );
-                core.events.push(Event::Stats(json));
-                core.fetcher.interrupt();
+                emit_stats(&core);
             }
         }
         if Arc::strong_count(&core) <= 1 {
@@ -162,6 +223,39 @@ pub(crate) async fn run(core: Arc<Core>) {
             core.events.wake();
             return;
         }
+        let max_poll_left = lock(&core).max_poll_left;
+        if let Some(left) = max_poll_left {
+            let polled = *core.last_poll.lock().unwrap_or_else(|e| e.into_inner());
+            // The application must have taken the _MAX_POLL_EXCEEDED error first: the
+            // revoke follows it, as in librdkafka's queue.
+            let error_pending = core
+                .error_messages
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|m| m.err == ErrorCode::MAX_POLL_EXCEEDED);
+            if polled > left && !error_pending {
+                {
+                    let mut g = lock(&core);
+                    g.max_poll_left = None;
+                    g.owned = std::mem::take(&mut g.lost);
+                }
+                core.client.cluster.log.log(
+                    level::INFO,
+                    "MAXPOLL",
+                    "main",
+                    format_args!(
+                        "Application polled again after max.poll.interval.ms was exceeded: rejoining group \"{}\"",
+                        core.coordinator.group_id
+                    ),
+                );
+                revoke_all(&core, true).await;
+            } else {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(500), core.wake.notified()).await;
+                continue;
+            }
+        }
         if subscription.is_empty() {
             if joined {
                 revoke_all(&core, false).await;
@@ -183,8 +277,24 @@ pub(crate) async fn run(core: Arc<Core>) {
                 }
                 revoke_all(&core, false).await;
             }
-            lock(&core).rejoin = false;
+            {
+                let mut g = lock(&core);
+                g.rejoin = false;
+                g.set_join_state("wait-join");
+            }
+            resolve_subscription(&core).await;
+            next_regex_check = Instant::now() + regex_refresh(&core);
             check_subscription(&core, &mut missing).await;
+            core.client.cluster.log.debug(
+                Ctx::Cgrp,
+                "JOIN",
+                "main",
+                format_args!(
+                    "Joining group \"{}\" with {} subscribed topic(s)",
+                    core.coordinator.group_id,
+                    lock(&core).resolved.len()
+                ),
+            );
             let joined_or_closing = tokio::select! {
                 r = join_and_sync(&core) => Some(r),
                 _ = until_closing(&core) => None,
@@ -195,11 +305,22 @@ pub(crate) async fn run(core: Arc<Core>) {
             match join_result {
                 Ok(assignment) => {
                     joined = true;
+                    lock(&core).set_join_state("steady");
                     apply_new_assignment(&core, assignment).await;
                     next_hb = Instant::now() + hb;
                 }
                 Err(e) => {
                     joined = false;
+                    lock(&core).set_join_state("init");
+                    core.client.cluster.log.debug(
+                        Ctx::Cgrp,
+                        "JOINGROUP",
+                        "main",
+                        format_args!(
+                            "Group \"{}\": join failed: {}",
+                            core.coordinator.group_id, e
+                        ),
+                    );
                     if !matches!(e.code.0, 14..=16 | 22 | 25 | 27 | 79) {
                         core.events.push_error(e.code, e.message.clone());
                         core.fetcher.interrupt();
@@ -214,6 +335,18 @@ pub(crate) async fn run(core: Arc<Core>) {
             continue;
         }
         let now = Instant::now();
+        if max_poll_exceeded(&core).await {
+            joined = false;
+            continue;
+        }
+        if now >= next_regex_check && !lock(&core).patterns.is_empty() {
+            next_regex_check = now + regex_refresh(&core);
+            if resolve_subscription(&core).await {
+                lock(&core).rebalance_reason = "subscribed topics changed".into();
+                lock(&core).rejoin = true;
+                continue;
+            }
+        }
         if now >= next_hb {
             next_hb = now + hb;
             if let Err(e) = heartbeat(&core).await {
@@ -244,6 +377,11 @@ pub(crate) async fn run(core: Arc<Core>) {
         }
         let until = next_hb
             .min(next_md_check)
+            .min(if lock(&core).patterns.is_empty() {
+                next_md_check
+            } else {
+                next_regex_check
+            })
             .min(stats_interval.map_or(next_md_check, |iv| last_stats + iv))
             .min(last_commit + ac_interval.max(Duration::from_millis(100)));
         let _ = tokio::time::timeout(
@@ -264,7 +402,12 @@ async fn until_closing(core: &Arc<Core>) {
 /// Reports each subscribed topic that does not exist once, as librdkafka does, through a
 /// consumer error message (`UNKNOWN_TOPIC_OR_PART`, "Subscribed topic not available").
 async fn check_subscription(core: &Arc<Core>, missing: &mut std::collections::HashSet<String>) {
-    let subscription = lock(core).subscription.clone();
+    let subscription: Vec<String> = lock(core)
+        .subscription
+        .iter()
+        .filter(|t| !t.starts_with('^'))
+        .cloned()
+        .collect();
     if subscription.is_empty() {
         return;
     }
@@ -310,7 +453,7 @@ async fn check_leader_metadata(core: &Arc<Core>) {
     let topics: Vec<String> = {
         let g = lock(core);
         let mut t: Vec<String> = view.keys().cloned().collect();
-        t.extend(g.subscription.iter().cloned());
+        t.extend(g.resolved.iter().cloned());
         t.sort();
         t.dedup();
         t
@@ -357,6 +500,29 @@ async fn wait_ack(core: &Arc<Core>, before: u64) {
 }
 
 async fn rebalance(core: &Arc<Core>, kind: ErrorCode, parts: Vec<Tp>, cooperative: bool) {
+    {
+        let mut g = lock(core);
+        g.rebalance_cnt += 1;
+        g.last_rebalance = Some(Instant::now());
+        if g.rebalance_reason.is_empty() {
+            g.rebalance_reason = "group rebalanced".into();
+        }
+    }
+    core.client.cluster.log.debug(
+        Ctx::Cgrp,
+        "CGRPOP",
+        "main",
+        format_args!(
+            "Group \"{}\": delegating {} of {} partition(s) to application",
+            core.coordinator.group_id,
+            if kind == ErrorCode::ASSIGN_PARTITIONS {
+                "assign"
+            } else {
+                "revoke"
+            },
+            parts.len()
+        ),
+    );
     if core.rebalance_cb.load(Ordering::SeqCst) {
         let before = core.assign_calls.load(Ordering::SeqCst);
         core.events.push(Event::Rebalance {
@@ -437,7 +603,7 @@ async fn join_and_sync(core: &Arc<Core>) -> Result<Vec<Tp>> {
                     let mut p = JoinGroupRequestProtocol::default();
                     p.name = StrBytes::from_static_str(a.name());
                     let owned: &[Tp] = if a.is_cooperative() { &g.owned } else { &[] };
-                    p.metadata = encode_subscription(&g.subscription, owned);
+                    p.metadata = encode_subscription(&g.resolved, owned);
                     p
                 })
                 .collect();
@@ -571,4 +737,157 @@ async fn leave(core: &Arc<Core>) {
     g.member_id.clear();
     g.generation = -1;
     g.owned.clear();
+}
+
+fn regex_refresh(core: &Arc<Core>) -> Duration {
+    lock(core).regex_refresh.unwrap_or(Duration::from_secs(300))
+}
+
+/// Resolves the subscription to topic names: literal names as given, patterns matched
+/// against the cluster's topics (internal `__` topics excluded, as librdkafka does).
+/// Returns whether the resolved set changed. A metadata failure keeps the old set.
+async fn resolve_subscription(core: &Arc<Core>) -> bool {
+    let (subscription, patterns, before) = {
+        let g = lock(core);
+        (
+            g.subscription.clone(),
+            g.patterns.clone(),
+            g.resolved.clone(),
+        )
+    };
+    let mut out: Vec<String> = subscription
+        .iter()
+        .filter(|t| !t.starts_with('^'))
+        .cloned()
+        .collect();
+    if !patterns.is_empty() {
+        match core.client.cluster.fetch_metadata(None, false).await {
+            Ok(md) => out.extend(
+                md.topics
+                    .iter()
+                    .filter(|t| t.err.is_ok() && !t.name.starts_with("__"))
+                    .filter(|t| patterns.iter().any(|r| r.is_match(&t.name)))
+                    .map(|t| t.name.clone()),
+            ),
+            Err(_) => return false,
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out == before {
+        return false;
+    }
+    core.client.cluster.log.debug(
+        Ctx::Cgrp,
+        "SUBSCRIPTION",
+        "main",
+        format_args!(
+            "Group \"{}\": subscription resolves to {} topic(s): {}",
+            core.coordinator.group_id,
+            out.len(),
+            out.join(", ")
+        ),
+    );
+    lock(core).resolved = out;
+    true
+}
+
+/// librdkafka's `max.poll.interval.ms`: a member whose application has not polled
+/// within it leaves the group (partitions lost), and the next `consume()` returns
+/// `_MAX_POLL_EXCEEDED`; polling again rejoins. Returns whether the member left.
+async fn max_poll_exceeded(core: &Arc<Core>) -> bool {
+    let (limit, owned_any) = {
+        let g = lock(core);
+        (g.max_poll_interval, g.generation >= 0)
+    };
+    let idle = core
+        .last_poll
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .elapsed();
+    if !owned_any || idle <= limit {
+        return false;
+    }
+    let by = (idle - limit).as_millis();
+    let text = format!(
+        "Application maximum poll interval ({}ms) exceeded by {by}ms",
+        limit.as_millis()
+    );
+    core.client.cluster.log.log(
+        level::WARNING,
+        "MAXPOLL",
+        "main",
+        format_args!(
+            "{text} (adjust max.poll.interval.ms for long-running message processing): leaving group"
+        ),
+    );
+    let m =
+        super::message::Message::error(Arc::from(""), 0, -1001, ErrorCode::MAX_POLL_EXCEEDED, text);
+    core.error_messages
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push_back(m);
+    // As librdkafka: the partitions are lost now (nothing more is handed out from them),
+    // and the application learns it from a revoke when it polls again and the member
+    // rejoins.
+    {
+        let mut g = lock(core);
+        g.rebalance_reason = "max.poll.interval.ms exceeded".into();
+        g.lost = std::mem::take(&mut g.owned);
+    }
+    let assigned = core
+        .assignment
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for (t, p) in &assigned {
+        core.fetcher.stop_partition(t, *p);
+    }
+    leave(core).await;
+    {
+        let mut g = lock(core);
+        g.max_poll_left = Some(Instant::now());
+        g.set_join_state("init");
+    }
+    core.fetcher.interrupt();
+    true
+}
+
+/// Queues the consumer's statistics: prefetch queues, per-partition offsets and lag,
+/// brokers, and the group part.
+fn emit_stats(core: &Arc<Core>) {
+    let mut partitions = core.fetcher.partition_stats();
+    {
+        let committed = core.committed.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = core.stored.lock().unwrap_or_else(|e| e.into_inner());
+        for p in &mut partitions {
+            let k = (p.topic.clone(), p.partition);
+            if let Some(o) = committed.get(&k) {
+                p.committed_offset = *o;
+            }
+            if let Some(o) = stored.get(&k) {
+                p.stored_offset = *o;
+            }
+        }
+    }
+    let assignment_size = core.assignment.lock().map(|a| a.len()).unwrap_or_default();
+    let (n, bytes) = core.fetcher.queued();
+    let snap = crate::stats::Snapshot {
+        replyq: core.events.len(),
+        msg_cnt: n,
+        msg_size: bytes,
+        msg_max: 0,
+        msg_size_max: core.fetcher.queued_max_bytes(),
+        partitions,
+        cgrp: Some(lock(core).stats(assignment_size)),
+    };
+    let cluster = &core.client.cluster;
+    let json = cluster.instance.json(
+        &cluster.known_brokers(),
+        cluster.metadata_cache_cnt(),
+        &core.fetcher.counters,
+        &snap,
+    );
+    core.events.push(Event::Stats(json));
+    core.fetcher.interrupt();
 }

@@ -48,6 +48,8 @@ pub(crate) struct Core {
     pub close_started: AtomicBool,
     /// Consumer errors returned by `consume()` as messages (subscribed topic missing).
     pub error_messages: Mutex<std::collections::VecDeque<Message>>,
+    /// When the application last polled (`consume()`), for `max.poll.interval.ms`.
+    pub last_poll: Mutex<Instant>,
 }
 
 impl Core {
@@ -87,6 +89,12 @@ impl Core {
                 .await?
         };
         let reset = self.fetcher_reset();
+        {
+            let mut c = self.committed.lock().unwrap_or_else(|e| e.into_inner());
+            for tp in committed.iter().filter(|tp| tp.offset >= 0) {
+                c.insert((tp.topic.clone(), tp.partition), tp.offset);
+            }
+        }
         let mut a = self.assignment.lock().unwrap_or_else(|e| e.into_inner());
         if replace {
             for (t, p) in a.drain(..) {
@@ -238,8 +246,9 @@ impl KafkaConsumer {
                 "\"group.id\" must be configured",
             ));
         };
-        let client = Client::new(&conf)?;
+        let client = Client::new_consumer(&conf)?;
         let events = Arc::new(EventQueue::new(10_000));
+        client.cluster.log.attach(&events);
         let fetcher = Fetcher::start(client.clone(), events.clone());
         let core = Arc::new(Core {
             fetcher,
@@ -259,6 +268,7 @@ impl KafkaConsumer {
             closed: AtomicBool::new(false),
             close_started: AtomicBool::new(false),
             error_messages: Mutex::new(std::collections::VecDeque::new()),
+            last_poll: Mutex::new(Instant::now()),
             client,
         });
         core.client.handle.spawn(group::run(core.clone()));
@@ -304,10 +314,13 @@ impl KafkaConsumer {
         Ok(())
     }
 
-    /// Subscribes to topics (replacing the subscription); a rebalance follows.
+    /// Subscribes to topics (replacing the subscription); a rebalance follows. Names
+    /// starting with `^` are regular expressions matched against the cluster's topics,
+    /// re-evaluated every `topic.metadata.refresh.interval.ms`.
     ///
     /// # Errors
-    /// `_INVALID_ARG` for an empty list, `_STATE` after close.
+    /// `_INVALID_ARG` for an empty list or a pattern that does not compile, `_STATE`
+    /// after close.
     pub fn subscribe(&self, topics: &[String]) -> Result<()> {
         self.check()?;
         if topics.is_empty() || topics.iter().any(String::is_empty) {
@@ -316,11 +329,14 @@ impl KafkaConsumer {
                 "Invalid topic list",
             ));
         }
+        let patterns = group::compile_patterns(topics)?;
         let mut g = self.core.group.lock().unwrap_or_else(|e| e.into_inner());
         let mut t = topics.to_vec();
         t.sort();
         t.dedup();
         g.subscription = t;
+        g.patterns = patterns;
+        g.rebalance_reason = "subscription updated".into();
         g.rejoin = true;
         drop(g);
         self.core.wake.notify_one();
@@ -451,7 +467,10 @@ impl KafkaConsumer {
         if self.check().is_err() {
             return Ok(None);
         }
-        let deadline = crate::runtime::deadline_after(timeout);
+        self.polled();
+        // The first pass takes a queued message without reading the clock: this runs once
+        // per message at hundreds of thousands of messages a second.
+        let mut deadline: Option<Instant> = None;
         loop {
             for ev in self.core.events.pop(1000, Duration::ZERO) {
                 self.serve_event(ev, &mut serve)?;
@@ -465,26 +484,66 @@ impl KafkaConsumer {
             if let Some(m) = pending {
                 return Ok(Some(m));
             }
-            let now = Instant::now();
-            let slice = deadline
-                .saturating_duration_since(now)
-                .min(Duration::from_millis(100));
+            let slice = match deadline {
+                None => Duration::ZERO,
+                Some(d) => d
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(100)),
+            };
             if let Some(m) = self.core.fetcher.pop(None, slice) {
                 if m.err.is_ok() && self.core.auto_store {
-                    self.core
-                        .stored
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert((m.topic.to_string(), m.partition), m.offset + 1);
+                    self.auto_store(&m);
                 }
                 return Ok(Some(m));
             }
+            let Some(deadline) = deadline else {
+                deadline = Some(crate::runtime::deadline_after(timeout));
+                continue;
+            };
             if Instant::now() >= deadline {
                 for ev in self.core.events.pop(1000, Duration::ZERO) {
                     self.serve_event(ev, &mut serve)?;
                 }
                 return Ok(None);
             }
+        }
+    }
+
+    /// `enable.auto.offset.store`: the offset after `m` becomes the partition's offset to
+    /// commit. Updates in place without allocating while the map is small (the usual
+    /// assignment), as this runs for every consumed message.
+    fn auto_store(&self, m: &Message) {
+        let mut stored = self.core.stored.lock().unwrap_or_else(|e| e.into_inner());
+        if stored.len() <= 64 {
+            if let Some(v) = stored
+                .iter_mut()
+                .find(|((t, p), _)| *p == m.partition && t.as_str() == &*m.topic)
+                .map(|(_, v)| v)
+            {
+                *v = m.offset + 1;
+                return;
+            }
+        }
+        stored.insert((m.topic.to_string(), m.partition), m.offset + 1);
+    }
+
+    /// Records an application poll; after a `max.poll.interval.ms` departure it lets the
+    /// group task rejoin.
+    fn polled(&self) {
+        *self
+            .core
+            .last_poll
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        let left = self
+            .core
+            .group
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .max_poll_left
+            .is_some();
+        if left {
+            self.core.wake.notify_one();
         }
     }
 

@@ -35,9 +35,18 @@ impl Consumer {
     /// # Errors
     /// When the runtime cannot start.
     pub fn new(conf: Config) -> Result<Consumer> {
-        let client = Client::new(&conf)?;
+        let client = Client::new_consumer(&conf)?;
         let events = Arc::new(EventQueue::new(10_000));
+        client.cluster.log.attach(&events);
         let fetcher = Fetcher::start(client.clone(), events.clone());
+        let stats_ms = conf.get_i64("statistics.interval.ms");
+        if stats_ms > 0 {
+            client.handle.spawn(emit_stats(
+                Arc::downgrade(&fetcher),
+                Arc::downgrade(&events),
+                Duration::from_millis(stats_ms as u64),
+            ));
+        }
         let stored = Arc::new(Mutex::new(BTreeMap::new()));
         let group = conf.get_str("group.id");
         let interval = conf.get_i64("auto.commit.interval.ms");
@@ -222,6 +231,37 @@ impl Consumer {
                 o
             })
             .collect()
+    }
+}
+
+/// Queues statistics every `interval` until the consumer is gone.
+async fn emit_stats(
+    fetcher: std::sync::Weak<Fetcher>,
+    events: std::sync::Weak<EventQueue>,
+    interval: Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let (Some(f), Some(q)) = (fetcher.upgrade(), events.upgrade()) else {
+            return;
+        };
+        let (n, bytes) = f.queued();
+        let snap = crate::stats::Snapshot {
+            replyq: q.len(),
+            msg_cnt: n,
+            msg_size: bytes,
+            msg_max: 0,
+            msg_size_max: f.queued_max_bytes(),
+            partitions: f.partition_stats(),
+            cgrp: None,
+        };
+        let cluster = &f.client().cluster;
+        q.push(Event::Stats(cluster.instance.json(
+            &cluster.known_brokers(),
+            cluster.metadata_cache_cnt(),
+            &f.counters,
+            &snap,
+        )));
     }
 }
 

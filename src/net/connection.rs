@@ -38,6 +38,12 @@ pub struct ConnectionOptions {
     pub request_timeout: Duration,
     /// `receive.message.max.bytes`: largest response frame accepted.
     pub max_frame: usize,
+    /// Counters of this broker for statistics.
+    pub stats: Option<Arc<crate::stats::BrokerStats>>,
+    /// The instance's logger.
+    pub log: Option<Arc<crate::log::Logger>>,
+    /// librdkafka's broker name (`host:port/id`) for log lines.
+    pub name: String,
 }
 
 impl Default for ConnectionOptions {
@@ -47,6 +53,9 @@ impl Default for ConnectionOptions {
             connect_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
             max_frame: 100_000_000,
+            stats: None,
+            log: None,
+            name: String::new(),
         }
     }
 }
@@ -68,6 +77,13 @@ impl std::fmt::Debug for Connection {
             .field("addr", &self.addr)
             .finish()
     }
+}
+
+/// `Produce`, `Fetch` … for log lines.
+fn api_name(key: i16) -> String {
+    ApiKey::try_from(key)
+        .map(|k| format!("{k:?}").trim_end_matches("Key").to_string())
+        .unwrap_or_else(|_| format!("ApiKey{key}"))
 }
 
 fn transport(addr: &str, what: impl std::fmt::Display) -> KafkaError {
@@ -107,6 +123,9 @@ impl Connection {
         });
         let raddr = addr.to_string();
         let max_frame = opts.max_frame;
+        let rstats = opts.stats.clone();
+        let rlog = opts.log.clone();
+        let rname = opts.name.clone();
         tokio::spawn(async move {
             let err = loop {
                 let size = match reader.read_i32().await {
@@ -128,6 +147,22 @@ impl Connection {
                 }
             };
             closed.store(true, Ordering::SeqCst);
+            if let Some(s) = &rstats {
+                s.disconnects.fetch_add(1, Ordering::Relaxed);
+                let (_, up_for) = s.set_state(crate::stats::BrokerState::Down);
+                if let Some(l) = &rlog {
+                    l.debug(
+                        crate::log::Ctx::Broker,
+                        "FAIL",
+                        &rname,
+                        format_args!(
+                            "{rname}: {} (after {}ms in state UP)",
+                            err.message,
+                            up_for.as_millis()
+                        ),
+                    );
+                }
+            }
             if let Ok(mut p) = pending.lock() {
                 p.closed = Some(err.clone());
                 for (_, w) in p.waiters.drain() {
@@ -258,14 +293,70 @@ impl Connection {
             if let Ok(mut p) = self.pending.lock() {
                 p.waiters.remove(&cid);
             }
+            if let Some(s) = &self.opts.stats {
+                s.txerrs.fetch_add(1, Ordering::Relaxed);
+            }
             return Err(e);
         }
+        let sent_at = std::time::Instant::now();
+        if let Some(s) = &self.opts.stats {
+            s.sent(frame.len());
+        }
+        if let Some(l) = self.opts.log.as_ref() {
+            l.debug(
+                crate::log::Ctx::Protocol,
+                "SEND",
+                &self.opts.name,
+                format_args!(
+                    "{}: Sent {}Request (v{version}, {} bytes, CorrId {cid})",
+                    self.opts.name,
+                    api_name(R::KEY),
+                    frame.len()
+                ),
+            );
+        }
         let body = match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(r)) => r?,
-            Ok(Err(_)) => return Err(transport(&self.addr, "Disconnected")),
+            Ok(Ok(Ok(r))) => {
+                if let Some(s) = &self.opts.stats {
+                    s.received(r.len() + 4, sent_at.elapsed());
+                }
+                r
+            }
+            Ok(Ok(Err(e))) => {
+                if let Some(s) = &self.opts.stats {
+                    s.unanswered(false);
+                }
+                return Err(e);
+            }
+            Ok(Err(_)) => {
+                if let Some(s) = &self.opts.stats {
+                    s.unanswered(false);
+                }
+                return Err(transport(&self.addr, "Disconnected"));
+            }
             Err(_) => {
                 if let Ok(mut p) = self.pending.lock() {
                     p.waiters.remove(&cid);
+                }
+                if let Some(s) = &self.opts.stats {
+                    s.unanswered(true);
+                }
+                if let Some(l) = self.opts.log.as_ref() {
+                    l.log(
+                        crate::log::level::WARNING,
+                        "REQTMOUT",
+                        &self.opts.name,
+                        format_args!(
+                            "{}: Timed out {}Request in flight (after {}ms, timeout #{})",
+                            self.opts.name,
+                            api_name(R::KEY),
+                            timeout.as_millis(),
+                            self.opts
+                                .stats
+                                .as_ref()
+                                .map_or(0, |s| s.req_timeouts.load(Ordering::Relaxed) - 1)
+                        ),
+                    );
                 }
                 return Err(KafkaError::with_message(
                     ErrorCode::TIMED_OUT,

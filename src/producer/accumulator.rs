@@ -80,6 +80,9 @@ pub(crate) struct PartQueue {
     pub in_flight: bool,
     pub next_seq: i32,
     pub backoff_until: Option<Instant>,
+    /// Messages and bytes delivered (statistics `txmsgs`/`txbytes`).
+    pub txmsgs: u64,
+    pub txbytes: u64,
 }
 
 #[derive(Debug)]

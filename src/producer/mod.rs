@@ -122,7 +122,7 @@ pub(crate) struct Inner {
     /// Signalled when queue space frees up (blocking produce).
     pub space: Condvar,
     pub wake: tokio::sync::Notify,
-    pub events: EventQueue,
+    pub events: Arc<EventQueue>,
     /// Messages produced and not yet handed back (in queue, in flight, or report not polled).
     pub outq: AtomicUsize,
     pub outq_bytes: AtomicUsize,
@@ -133,7 +133,6 @@ pub(crate) struct Inner {
     pub fatal: Mutex<Option<KafkaError>>,
     pub metadata_wanted: AtomicBool,
     pub counters: crate::stats::Counters,
-    pub stats_id: crate::stats::StatsIdentity,
     pub stats_interval: Option<Duration>,
     /// Transaction state, with `transactional.id`.
     pub txn: Option<txn::Txn>,
@@ -202,15 +201,46 @@ impl Inner {
         self.space.notify_all();
     }
 
-    /// Queues a statistics event.
+    /// Queues a statistics event: queue gauges, per-partition queues and counters,
+    /// brokers (see `crate::stats`).
     pub fn emit_stats(&self) {
         let s = &self.settings;
-        let json = self.stats_id.json(
+        let cluster = &self.client.cluster;
+        let mut partitions = Vec::new();
+        {
+            let acc = self.acc.lock().unwrap_or_else(|e| e.into_inner());
+            for tq in acc.topics.values() {
+                for (i, pq) in tq.parts.iter().enumerate() {
+                    let mut p = crate::stats::PartitionStats::new(&tq.name, i as i32);
+                    p.leader = cluster.leader(&tq.name, i as i32).unwrap_or(-1);
+                    if let Some(o) = &pq.open {
+                        p.msgq_cnt = o.msgs.len() as u64;
+                        p.msgq_bytes = o.msgs.iter().map(|m| m.size as u64).sum();
+                    }
+                    for b in &pq.ready {
+                        p.xmit_msgq_cnt += b.msgs.len() as u64;
+                        p.xmit_msgq_bytes += b.msgs.iter().map(|m| m.size as u64).sum::<u64>();
+                    }
+                    p.txmsgs = pq.txmsgs;
+                    p.txbytes = pq.txbytes;
+                    partitions.push(p);
+                }
+            }
+        }
+        let snap = crate::stats::Snapshot {
+            replyq: self.events.len(),
+            msg_cnt: self.outq.load(Ordering::Relaxed),
+            msg_size: self.outq_bytes.load(Ordering::Relaxed),
+            msg_max: s.max_msgs.min(i32::MAX as usize),
+            msg_size_max: s.max_bytes,
+            partitions,
+            cgrp: None,
+        };
+        let json = cluster.instance.json(
+            &cluster.known_brokers(),
+            cluster.metadata_cache_cnt(),
             &self.counters,
-            self.outq.load(Ordering::Relaxed),
-            self.outq_bytes.load(Ordering::Relaxed),
-            s.max_msgs.min(i32::MAX as usize),
-            s.max_bytes,
+            &snap,
         );
         self.events.push(Event::Stats(json));
     }
@@ -260,13 +290,15 @@ impl Producer {
             }
         }
         let client = Client::new(&conf)?;
+        let events = Arc::new(EventQueue::new(10_000));
+        client.cluster.log.attach(&events);
         let inner = Arc::new(Inner {
             settings,
             client,
             acc: Mutex::new(Accumulator::default()),
             space: Condvar::new(),
             wake: tokio::sync::Notify::new(),
-            events: EventQueue::new(10_000),
+            events,
             outq: AtomicUsize::new(0),
             outq_bytes: AtomicUsize::new(0),
             dr_enabled: AtomicBool::new(false),
@@ -276,12 +308,6 @@ impl Producer {
             fatal: Mutex::new(None),
             metadata_wanted: AtomicBool::new(false),
             counters: crate::stats::Counters::default(),
-            stats_id: crate::stats::StatsIdentity::new(
-                &conf
-                    .get_str("client.id")
-                    .unwrap_or_else(|| "rdkafka".into()),
-                "producer",
-            ),
             stats_interval: match conf.get_i64("statistics.interval.ms") {
                 n if n > 0 => Some(Duration::from_millis(n as u64)),
                 _ => None,

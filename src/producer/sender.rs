@@ -519,6 +519,10 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
             })
         }
     };
+    if outcome.is_ok() {
+        pq.txmsgs += b.msgs.len() as u64;
+        pq.txbytes += b.msgs.iter().map(|m| m.size as u64).sum::<u64>();
+    }
     drop(acc);
     match outcome {
         Ok((off, ts)) => {
