@@ -142,6 +142,11 @@ async fn fetch(c: &mut Client, topic: &str, isolation: i8) -> (i64, i64, usize, 
 }
 
 async fn latest(c: &mut Client, topic: &str, isolation: i8) -> i64 {
+    list_offset(c, topic, isolation, -1).await
+}
+
+/// ListOffsets for `timestamp` (-1 latest, or a time): the offset, or -1000 - error code.
+async fn list_offset(c: &mut Client, topic: &str, isolation: i8, timestamp: i64) -> i64 {
     let req = ListOffsetsRequest::default()
         .with_replica_id(BrokerId(-1))
         .with_isolation_level(isolation)
@@ -149,7 +154,7 @@ async fn latest(c: &mut Client, topic: &str, isolation: i8) -> i64 {
             .with_name(name(topic))
             .with_partitions(vec![ListOffsetsPartition::default()
                 .with_partition_index(0)
-                .with_timestamp(-1)])]);
+                .with_timestamp(timestamp)])]);
     let r = c.call(5, &req).await;
     let p = &r.topics[0].partitions[0];
     // An error shows as -1000 - code, so a failed call cannot pass for an offset.
@@ -205,6 +210,9 @@ async fn fencing_produce_checks_stable_offset_and_aborts_survive_a_restart() {
     assert_eq!(fetch(&mut c, "txn-t", 0).await.0, 2);
     assert_eq!(latest(&mut c, "txn-t", 1).await, 0);
     assert_eq!(latest(&mut c, "txn-t", 0).await, 2);
+    // By timestamp: read_committed finds nothing past the LSO.
+    assert_eq!(list_offset(&mut c, "txn-t", 0, 0).await, 0);
+    assert_eq!(list_offset(&mut c, "txn-t", 1, 0).await, -1);
 
     // Abort: the marker is offset 2, the batch is listed as aborted for read_committed.
     assert_eq!(end(&mut c, "tx-1", pid, epoch, false).await, 0);

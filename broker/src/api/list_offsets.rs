@@ -56,6 +56,13 @@ pub async fn handle(ctx: &RequestContext, req: ListOffsetsRequest) -> ListOffset
                     }
                 }
                 ts if ts >= 0 => match log.offset_for_timestamp(ts) {
+                    // read_committed: nothing at or past the last stable offset (as Kafka).
+                    Ok(Some((off, _)))
+                        if read_committed
+                            && off
+                                >= partition
+                                    .producers()
+                                    .last_stable_offset(log.log_end_offset()) => {}
                     Ok(Some((off, found_ts))) => {
                         r.offset = off;
                         r.timestamp = found_ts;
