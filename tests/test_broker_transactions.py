@@ -201,6 +201,29 @@ def test_offsets_sent_to_a_transaction_appear_on_commit(broker):
     assert len(read_all(broker.bootstrap, dst, 1, "read_committed", 10)) == 10
 
 
+def test_kafka_python_transactions(broker):
+    """kafka-python's transactional producer (a second, pure-Python implementation)."""
+    from kafka import KafkaProducer
+
+    topic = name("txp")
+    create_topic(broker.bootstrap, topic)
+    p = KafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id=name("tid"))
+    try:
+        p.init_transactions()
+        p.begin_transaction()
+        for i in range(3):
+            p.send(topic, b"a-%d" % i, partition=0)
+        p.flush(TIMEOUT)
+        p.abort_transaction()
+        p.begin_transaction()
+        for i in range(3):
+            p.send(topic, b"c-%d" % i, partition=0)
+        p.commit_transaction()
+    finally:
+        p.close(timeout=10)
+    assert read_all(broker.bootstrap, topic, 1, "read_committed", 3) == [b"c-0", b"c-1", b"c-2"]
+    assert len(read_all(broker.bootstrap, topic, 1, "read_uncommitted", 6)) == 6
+
 def test_kill9_mid_and_after_transactions(tmp_path):
     """Committed, aborted and open transactions, then kill -9 and a restart: committed data
     is visible to read_committed, aborted data is not, and the open transaction is aborted
