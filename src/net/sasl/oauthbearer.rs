@@ -13,10 +13,10 @@
 //! the application fails it with `_AUTHENTICATION` and the application's text.
 
 use crate::error::{ErrorCode, KafkaError, Result};
-use crate::event::Event;
+use crate::event::{Event, EventQueue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A token with its metadata.
@@ -205,14 +205,24 @@ struct State {
     refresh_requested: bool,
 }
 
+/// Finds the client instance's event queue (it is created after the cluster view).
+type EventSource = Box<dyn Fn() -> Option<Arc<EventQueue>> + Send + Sync>;
+
 /// The OAUTHBEARER token of one client instance.
-#[derive(Debug)]
 pub struct OauthBearer {
     unsecured: Option<Unsecured>,
     config: String,
     state: Mutex<State>,
     changed: tokio::sync::Notify,
-    events: Mutex<Option<Weak<crate::log::Logger>>>,
+    events: Mutex<Option<EventSource>>,
+}
+
+impl std::fmt::Debug for OauthBearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OauthBearer")
+            .field("unsecured_jwt", &self.unsecured.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OauthBearer {
@@ -239,9 +249,12 @@ impl OauthBearer {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Where refresh requests go: the instance's event queue, reached through its logger.
-    pub(crate) fn attach(&self, log: &Arc<crate::log::Logger>) {
-        *self.events.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::downgrade(log));
+    /// Where refresh requests and failures go: `source` finds the instance's event queue.
+    pub(crate) fn set_event_source(
+        &self,
+        source: impl Fn() -> Option<Arc<EventQueue>> + Send + Sync + 'static,
+    ) {
+        *self.events.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(source));
     }
 
     /// Sets a token (`rd_kafka_oauthbearer_set_token`): `expiry_ms` is the expiry time in
@@ -330,14 +343,9 @@ impl OauthBearer {
         Ok(())
     }
 
-    fn queue(&self) -> Option<Arc<crate::event::EventQueue>> {
-        let log = self
-            .events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()?
-            .upgrade()?;
-        log.queue()
+    fn queue(&self) -> Option<Arc<EventQueue>> {
+        let events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        (events.as_ref()?)()
     }
 
     /// Asks the application for a token (an [`Event::OauthbearerTokenRefresh`]), once until
