@@ -289,6 +289,7 @@ impl Producer {
                 ));
             }
         }
+        txn::validate(&conf)?;
         let client = Client::new(&conf)?;
         let events = Arc::new(EventQueue::new(10_000));
         client.cluster.log.attach(&events);

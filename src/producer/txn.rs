@@ -276,6 +276,23 @@ impl Txn {
     }
 }
 
+/// librdkafka's configuration checks for a transactional producer.
+///
+/// # Errors
+/// `_INVALID_ARG` when `transactional.id` is set and idempotence explicitly disabled.
+pub(super) fn validate(conf: &crate::config::Config) -> Result<()> {
+    let transactional = conf
+        .get_str("transactional.id")
+        .is_some_and(|t| !t.is_empty());
+    if transactional && conf.is_set("enable.idempotence") && !conf.get_bool("enable.idempotence") {
+        return Err(plain(
+            ErrorCode::INVALID_ARG,
+            "`transactional.id` requires `enable.idempotence=true`",
+        ));
+    }
+    Ok(())
+}
+
 /// A `KafkaError` with all three classification flags cleared (the caller sets the one that
 /// applies, as librdkafka's `rd_kafka_error_new` + `set_*`).
 fn plain(code: ErrorCode, msg: impl Into<String>) -> KafkaError {
@@ -836,6 +853,20 @@ mod tests {
         assert_eq!(classify(ErrorCode(29)), Action::Abortable);
         assert_eq!(normalize(ErrorCode(90)), ErrorCode::FENCED);
         assert_eq!(normalize(ErrorCode(47)), ErrorCode::FENCED);
+    }
+
+    #[test]
+    fn idempotence_cannot_be_disabled_for_transactions() {
+        let mut c = crate::config::Config::new();
+        c.set("transactional.id", "t").unwrap();
+        assert!(validate(&c).is_ok());
+        c.set("enable.idempotence", "false").unwrap();
+        let e = validate(&c).unwrap_err();
+        assert_eq!(e.code, ErrorCode::INVALID_ARG);
+        assert_eq!(
+            e.message,
+            "`transactional.id` requires `enable.idempotence=true`"
+        );
     }
 
     #[test]
