@@ -43,14 +43,9 @@ impl Client {
     }
 
     fn new_for(conf: &Config, kind: &'static str) -> Result<Client> {
-        let proto = conf.get("security.protocol").unwrap_or_default();
-        if proto != "plaintext" {
-            // Refuse rather than silently talking plaintext to a TLS/SASL listener.
-            return Err(KafkaError::with_message(
-                ErrorCode::NOT_IMPLEMENTED,
-                format!("security.protocol \"{proto}\" is not supported by kafkars yet (plaintext only)"),
-            ));
-        }
+        // Certificates, keys and SASL settings are checked here, so a bad path or mechanism
+        // fails the constructor (as rd_kafka_new does), not the first connection.
+        crate::net::Security::from_config(conf)?;
         Ok(Client {
             cluster: Cluster::new_for(conf, kind),
             handle: runtime::handle()?,
@@ -67,6 +62,12 @@ impl Client {
     /// The instance name (`rdkafka#consumer-2`).
     pub fn name(&self) -> &str {
         self.cluster.instance_name()
+    }
+
+    /// The SASL/OAUTHBEARER token holder (`sasl.mechanisms=OAUTHBEARER` only): the
+    /// application's `set_token` / `set_token_failure` go here.
+    pub fn oauthbearer(&self) -> Option<&Arc<crate::net::sasl::OauthBearer>> {
+        self.cluster.security().oauthbearer()
     }
 
     /// The configuration this client was created with.

@@ -119,6 +119,7 @@ impl ClientState {
     /// start its runtime.
     pub fn new(kind: ClientKind, config: Config, callbacks: Callbacks) -> PhpResult<Self> {
         let generation = fork_generation();
+        crate::oauthbearer::check_conf(&config, &callbacks)?;
         let backend = match kind {
             ClientKind::Producer => {
                 let producer = Producer::new(config.clone()).map_err(from_kafka_detailed)?;
@@ -146,6 +147,7 @@ impl ClientState {
         core_client
             .logger()
             .set_log_events(callbacks.is_set(CallbackKind::Log));
+        crate::oauthbearer::on_create(core_client, &callbacks);
         Ok(ClientState {
             kind,
             callbacks,

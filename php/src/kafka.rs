@@ -178,15 +178,21 @@ macro_rules! rdkafka_impl {
                 principal_name: PhpBytes,
                 extensions: std::collections::HashMap<String, String>,
             ) -> PhpResult<()> {
-                let _ = (token_value, lifetime_ms, principal_name, extensions);
-                self.state()?;
-                Err(exception::from_code(kafkars::ErrorCode::NOT_IMPLEMENTED.0))
+                let state = self.state()?;
+                state.check_process()?;
+                crate::oauthbearer::set_token(
+                    state,
+                    &token_value.to_text(),
+                    lifetime_ms.0,
+                    &principal_name.to_text(),
+                    extensions.into_iter().collect(),
+                )
             }
 
             pub fn oauthbearer_set_token_failure(&self, error: PhpBytes) -> PhpResult<()> {
-                let _ = error;
-                self.state()?;
-                Err(exception::from_code(kafkars::ErrorCode::NOT_IMPLEMENTED.0))
+                let state = self.state()?;
+                state.check_process()?;
+                crate::oauthbearer::set_token_failure(state, &error.to_text())
             }
         }
     };

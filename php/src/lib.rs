@@ -53,6 +53,7 @@ pub mod kafka;
 pub mod kafka_consumer;
 pub mod message;
 pub mod metadata;
+pub mod oauthbearer;
 pub mod ops;
 pub mod queue;
 pub mod returns;

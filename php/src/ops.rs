@@ -639,6 +639,9 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
             array.set_hashtable(list);
             invoke(&cb, vec![this, &i64::from(kind.0), &array])?;
         }
+        Event::OauthbearerTokenRefresh { config } => {
+            crate::oauthbearer::dispatch_refresh(this, state, &config)?;
+        }
         Event::OffsetCommit { err, partitions } => {
             let Some(cb) = state
                 .callbacks

@@ -73,8 +73,18 @@ impl Cluster {
             ),
             request_timeout: Duration::from_millis(conf.get_i64("socket.timeout.ms").max(1) as u64),
             max_frame: conf.get_i64("receive.message.max.bytes").max(1000) as usize,
+            // Client::new refuses a bad security configuration; here it only makes every
+            // connection fail with that error (never a silent fall back to plaintext).
+            security: Arc::new(
+                crate::net::Security::from_config(conf)
+                    .unwrap_or_else(crate::net::Security::refusing),
+            ),
             ..ConnectionOptions::default()
         };
+        if let Some(o) = opts.security.oauthbearer() {
+            let log = Arc::downgrade(&log);
+            o.set_event_source(move || log.upgrade()?.queue());
+        }
         Arc::new(Cluster {
             opts,
             instance,
@@ -201,10 +211,23 @@ impl Cluster {
             Ok(std::net::SocketAddr::V6(_)) => "ipv6#",
             Err(_) => "",
         };
-        let text = format!(
-            "{name}: Connect to {family}{addr} failed: {reason} (after {}ms in state CONNECT",
-            after.as_millis()
-        );
+        // TLS and SASL failures keep librdkafka's code (`_SSL`, `_AUTHENTICATION`) and
+        // wording: "<name>: SASL authentication error: <broker's text> (after ..".
+        let state = match e.code {
+            ErrorCode::AUTHENTICATION => Some("AUTH_REQ"),
+            ErrorCode::SSL => Some("SSL_HANDSHAKE"),
+            _ => None,
+        };
+        let text = match state {
+            Some(state) => format!(
+                "{name}: {reason} (after {}ms in state {state}",
+                after.as_millis()
+            ),
+            None => format!(
+                "{name}: Connect to {family}{addr} failed: {reason} (after {}ms in state CONNECT",
+                after.as_millis()
+            ),
+        };
         let suppressed = {
             let mut last = bs.last_fail.lock().unwrap_or_else(|e| e.into_inner());
             match &mut *last {
@@ -231,7 +254,14 @@ impl Cluster {
         self.log
             .log(level::ERR, "FAIL", name, format_args!("{full}"));
         let Some(q) = self.log.queue() else { return };
-        q.push_error(ErrorCode::TRANSPORT, full);
+        q.push_error(
+            if state.is_some() {
+                e.code
+            } else {
+                ErrorCode::TRANSPORT
+            },
+            full,
+        );
         let (down, total) = self.instance.down_count();
         if down == total
             && !self
@@ -288,6 +318,11 @@ impl Cluster {
     /// The instance name (`rdkafka#producer-1`).
     pub fn instance_name(&self) -> &str {
         self.instance.name()
+    }
+
+    /// TLS and SASL settings of this client's connections.
+    pub fn security(&self) -> &Arc<crate::net::Security> {
+        &self.opts.security
     }
 
     /// Records a broker address learned outside metadata (FindCoordinator).

@@ -7,6 +7,7 @@
 //! `_TRANSPORT` and is never reused.
 
 use crate::error::{ErrorCode, KafkaError, Result};
+use crate::net::security::WriteHalf;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, Request, StrBytes};
@@ -15,7 +16,6 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
@@ -44,6 +44,8 @@ pub struct ConnectionOptions {
     pub log: Option<Arc<crate::log::Logger>>,
     /// librdkafka's broker name (`host:port/id`) for log lines.
     pub name: String,
+    /// `security.protocol`: TLS and SASL of the client instance.
+    pub security: Arc<crate::net::Security>,
 }
 
 impl Default for ConnectionOptions {
@@ -56,6 +58,7 @@ impl Default for ConnectionOptions {
             stats: None,
             log: None,
             name: String::new(),
+            security: Arc::new(crate::net::Security::plaintext()),
         }
     }
 }
@@ -63,7 +66,7 @@ impl Default for ConnectionOptions {
 /// A connection to one broker (`host:port`).
 pub struct Connection {
     addr: String,
-    writer: tokio::sync::Mutex<OwnedWriteHalf>,
+    writer: tokio::sync::Mutex<WriteHalf>,
     pending: Arc<Mutex<Pending>>,
     next_id: AtomicI32,
     versions: Mutex<HashMap<i16, (i16, i16)>>,
@@ -109,7 +112,17 @@ impl Connection {
                 }
             };
         let _ = stream.set_nodelay(true);
-        let (mut reader, writer) = stream.into_split();
+        let security = opts.security.clone();
+        let (mut reader, writer) =
+            match tokio::time::timeout(opts.connect_timeout, security.wrap(addr, stream)).await {
+                Ok(r) => r?,
+                Err(_) => {
+                    return Err(KafkaError::with_message(
+                        ErrorCode::TRANSPORT,
+                        format!("{addr}: Connection setup timed out in state SSL_HANDSHAKE"),
+                    ))
+                }
+            };
         let pending = Arc::new(Mutex::new(Pending::default()));
         let closed = Arc::new(AtomicBool::new(false));
         let conn = Arc::new(Connection {
@@ -171,6 +184,9 @@ impl Connection {
             }
         });
         conn.negotiate_versions().await?;
+        if let Some(sasl) = security.sasl() {
+            crate::net::sasl::reauth::authenticate(&conn, sasl.clone()).await?;
+        }
         Ok(conn)
     }
 
@@ -258,7 +274,13 @@ impl Connection {
 
     async fn write(&self, frame: &[u8]) -> Result<()> {
         let mut w = self.writer.lock().await;
-        if let Err(e) = w.write_all(frame).await {
+        // flush: a TLS stream may hold the last record back; a TCP half returns at once.
+        if let Err(e) = async {
+            w.write_all(frame).await?;
+            w.flush().await
+        }
+        .await
+        {
             self.closed.store(true, Ordering::SeqCst);
             return Err(transport(&self.addr, format!("Send failed: {e}")));
         }
@@ -388,6 +410,101 @@ impl Connection {
         let cid = self.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = self.frame(req, version, cid)?;
         self.write(&frame).await
+    }
+}
+
+/// Exclusive use of a connection: nothing else is written while it is held. SASL
+/// authentication and re-authentication (KIP-368) need it: after a SaslHandshake the broker
+/// reads the next frames as SASL tokens.
+pub(crate) struct Exclusive<'a> {
+    conn: &'a Connection,
+    w: tokio::sync::MutexGuard<'a, WriteHalf>,
+}
+
+impl Exclusive<'_> {
+    /// The broker's `host:port`.
+    pub(crate) fn addr(&self) -> &str {
+        &self.conn.addr
+    }
+
+    /// As [`Connection::version`].
+    pub(crate) fn version<R: Request>(&self, cap: i16) -> Result<i16> {
+        self.conn.version::<R>(cap)
+    }
+
+    /// Sends `req` and waits for its answer (earlier pipelined answers arrive first).
+    pub(crate) async fn send<R: Request>(
+        &mut self,
+        req: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<R::Response> {
+        let conn = self.conn;
+        let cid = conn.next_id.fetch_add(1, Ordering::Relaxed);
+        let frame = conn.frame(req, version, cid)?;
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut p = conn
+                .pending
+                .lock()
+                .map_err(|_| KafkaError::new(ErrorCode::FAIL))?;
+            if let Some(e) = &p.closed {
+                return Err(e.clone());
+            }
+            p.waiters.insert(cid, tx);
+        }
+        let w = &mut self.w;
+        if let Err(e) = async {
+            w.write_all(&frame).await?;
+            w.flush().await
+        }
+        .await
+        {
+            conn.closed.store(true, Ordering::SeqCst);
+            if let Ok(mut p) = conn.pending.lock() {
+                p.waiters.remove(&cid);
+            }
+            return Err(transport(&conn.addr, format!("Send failed: {e}")));
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(r)) => decode_response::<R>(r?, version),
+            Ok(Err(_)) => Err(transport(&conn.addr, "Disconnected")),
+            Err(_) => {
+                if let Ok(mut p) = conn.pending.lock() {
+                    p.waiters.remove(&cid);
+                }
+                conn.closed.store(true, Ordering::SeqCst);
+                Err(KafkaError::with_message(
+                    ErrorCode::TIMED_OUT,
+                    format!(
+                        "{}: SASL authentication timed out after {} ms",
+                        conn.addr,
+                        timeout.as_millis()
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// Holds the connection's write side until the returned guard is dropped.
+    pub(crate) async fn exclusive(&self) -> Exclusive<'_> {
+        Exclusive {
+            conn: self,
+            w: self.writer.lock().await,
+        }
+    }
+
+    /// `socket.connection.setup.timeout.ms` of this connection.
+    pub(crate) fn setup_timeout(&self) -> Duration {
+        self.opts.connect_timeout
+    }
+
+    /// Marks the connection unusable (a failed re-authentication); the next request for this
+    /// broker opens a new one.
+    pub(crate) fn mark_closed(&self) {
+        self.closed.store(true, Ordering::SeqCst);
     }
 }
 
