@@ -352,6 +352,12 @@ pub(crate) fn set_fatal(inner: &Inner, code: ErrorCode, msg: String) {
         g.err = Some(e);
         g.pending.clear();
         txn.set_state(&mut g, TxnState::FatalError);
+        inner.client.cluster.log.log(
+            1,
+            "TXNERR",
+            "main",
+            format_args!("Fatal transaction error: {msg} ({})", code.name()),
+        );
     }
     {
         let mut f = inner.fatal.lock().unwrap_or_else(|e| e.into_inner());
@@ -374,13 +380,7 @@ pub(crate) fn set_abortable(inner: &Inner, code: ErrorCode, msg: String) {
     let Some(txn) = &inner.txn else { return };
     {
         let mut g = txn.lock();
-        if matches!(
-            g.state,
-            TxnState::FatalError | TxnState::AbortableError | TxnState::BeginAbort
-        ) || g.state == TxnState::AbortingTransaction
-        {
-            return;
-        }
+        // Later errors of a failed, aborting or dead transaction are not raised again.
         if !matches!(
             g.state,
             TxnState::InTransaction | TxnState::BeginCommit | TxnState::CommittingTransaction
@@ -391,12 +391,20 @@ pub(crate) fn set_abortable(inner: &Inner, code: ErrorCode, msg: String) {
         e.txn_requires_abort = true;
         g.err = Some(e);
         g.pending.clear();
+        let was = g.state;
         txn.set_state(&mut g, TxnState::AbortableError);
+        // A log line, not an error event, as librdkafka.
+        inner.client.cluster.log.log(
+            crate::log::level::ERR,
+            "TXNERR",
+            "main",
+            format_args!(
+                "Current transaction failed in state {}: {msg} ({})",
+                was.name(),
+                code.name()
+            ),
+        );
     }
-    inner.error(
-        code,
-        format!("Current transaction failed: {msg} ({})", code.name()),
-    );
     purge_queue(inner);
     inner.wake.notify_one();
 }
