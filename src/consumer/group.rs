@@ -42,7 +42,7 @@ pub(crate) struct GroupState {
     pub rebalance_reason: String,
     /// Set when the member left the group because the application did not poll within
     /// `max.poll.interval.ms`; cleared (and the group rejoined) at the next poll.
-    pub max_poll_left: Option<Instant>,
+    pub max_poll_left: Option<u64>,
     /// Partitions owned when the member left for `max.poll.interval.ms`: revoked (as
     /// lost) when the application polls again, before rejoining.
     lost: Vec<Tp>,
@@ -186,6 +186,7 @@ pub(crate) async fn run(core: Arc<Core>) {
     let mut last_stats = Instant::now();
     let mut missing: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut next_regex_check = Instant::now();
+    let mut poll_watch = PollWatch::new(&core);
     loop {
         if let Some(iv) = stats_interval {
             if last_stats.elapsed() >= iv {
@@ -225,7 +226,7 @@ pub(crate) async fn run(core: Arc<Core>) {
         }
         let max_poll_left = lock(&core).max_poll_left;
         if let Some(left) = max_poll_left {
-            let polled = *core.last_poll.lock().unwrap_or_else(|e| e.into_inner());
+            let polled = core.polls.load(Ordering::Relaxed) != left;
             // The application must have taken the _MAX_POLL_EXCEEDED error first: the
             // revoke follows it, as in librdkafka's queue.
             let error_pending = core
@@ -234,7 +235,9 @@ pub(crate) async fn run(core: Arc<Core>) {
                 .unwrap_or_else(|e| e.into_inner())
                 .iter()
                 .any(|m| m.err == ErrorCode::MAX_POLL_EXCEEDED);
-            if polled > left && !error_pending {
+            if polled && !error_pending {
+                core.max_poll_left.store(false, Ordering::Relaxed);
+                poll_watch = PollWatch::new(&core);
                 {
                     let mut g = lock(&core);
                     g.max_poll_left = None;
@@ -335,7 +338,7 @@ pub(crate) async fn run(core: Arc<Core>) {
             continue;
         }
         let now = Instant::now();
-        if max_poll_exceeded(&core).await {
+        if max_poll_exceeded(&core, &mut poll_watch).await {
             joined = false;
             continue;
         }
@@ -739,6 +742,31 @@ async fn leave(core: &Arc<Core>) {
     g.owned.clear();
 }
 
+/// How long the application has not polled, as the group task sees it: the poll
+/// counter has not moved and no `consume()` is in progress.
+struct PollWatch {
+    seen: u64,
+    since: Instant,
+}
+
+impl PollWatch {
+    fn new(core: &Core) -> PollWatch {
+        PollWatch {
+            seen: core.polls.load(Ordering::Relaxed),
+            since: Instant::now(),
+        }
+    }
+
+    fn idle(&mut self, core: &Core) -> Duration {
+        let n = core.polls.load(Ordering::Relaxed);
+        if n != self.seen || core.in_poll.load(Ordering::Relaxed) > 0 {
+            self.seen = n;
+            self.since = Instant::now();
+        }
+        self.since.elapsed()
+    }
+}
+
 fn regex_refresh(core: &Arc<Core>) -> Duration {
     lock(core).regex_refresh.unwrap_or(Duration::from_secs(300))
 }
@@ -795,16 +823,12 @@ async fn resolve_subscription(core: &Arc<Core>) -> bool {
 /// librdkafka's `max.poll.interval.ms`: a member whose application has not polled
 /// within it leaves the group (partitions lost), and the next `consume()` returns
 /// `_MAX_POLL_EXCEEDED`; polling again rejoins. Returns whether the member left.
-async fn max_poll_exceeded(core: &Arc<Core>) -> bool {
+async fn max_poll_exceeded(core: &Arc<Core>, watch: &mut PollWatch) -> bool {
     let (limit, owned_any) = {
         let g = lock(core);
         (g.max_poll_interval, g.generation >= 0)
     };
-    let idle = core
-        .last_poll
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .elapsed();
+    let idle = watch.idle(core);
     if !owned_any || idle <= limit {
         return false;
     }
@@ -846,7 +870,8 @@ async fn max_poll_exceeded(core: &Arc<Core>) -> bool {
     leave(core).await;
     {
         let mut g = lock(core);
-        g.max_poll_left = Some(Instant::now());
+        g.max_poll_left = Some(core.polls.load(Ordering::Relaxed));
+        core.max_poll_left.store(true, Ordering::Relaxed);
         g.set_join_state("init");
     }
     core.fetcher.interrupt();

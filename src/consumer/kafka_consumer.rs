@@ -17,7 +17,7 @@ use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{Event, EventQueue};
 use crate::topic_partition::{TopicPartition, OFFSET_INVALID, OFFSET_STORED};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -48,8 +48,13 @@ pub(crate) struct Core {
     pub close_started: AtomicBool,
     /// Consumer errors returned by `consume()` as messages (subscribed topic missing).
     pub error_messages: Mutex<std::collections::VecDeque<Message>>,
-    /// When the application last polled (`consume()`), for `max.poll.interval.ms`.
-    pub last_poll: Mutex<Instant>,
+    /// Application polls (`consume()` calls) so far, and how many are in progress: the
+    /// group task watches them for `max.poll.interval.ms` (no clock read per message).
+    pub polls: AtomicU64,
+    pub in_poll: AtomicUsize,
+    /// The member left the group for `max.poll.interval.ms` (mirrors the group state, so
+    /// a poll checks it without a lock).
+    pub max_poll_left: AtomicBool,
 }
 
 impl Core {
@@ -268,7 +273,9 @@ impl KafkaConsumer {
             closed: AtomicBool::new(false),
             close_started: AtomicBool::new(false),
             error_messages: Mutex::new(std::collections::VecDeque::new()),
-            last_poll: Mutex::new(Instant::now()),
+            polls: AtomicU64::new(0),
+            in_poll: AtomicUsize::new(0),
+            max_poll_left: AtomicBool::new(false),
             client,
         });
         core.client.handle.spawn(group::run(core.clone()));
@@ -467,7 +474,7 @@ impl KafkaConsumer {
         if self.check().is_err() {
             return Ok(None);
         }
-        self.polled();
+        let _polling = self.polled();
         // The first pass takes a queued message without reading the clock: this runs once
         // per message at hundreds of thousands of messages a second.
         let mut deadline: Option<Instant> = None;
@@ -527,24 +534,15 @@ impl KafkaConsumer {
         stored.insert((m.topic.to_string(), m.partition), m.offset + 1);
     }
 
-    /// Records an application poll; after a `max.poll.interval.ms` departure it lets the
-    /// group task rejoin.
-    fn polled(&self) {
-        *self
-            .core
-            .last_poll
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        let left = self
-            .core
-            .group
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .max_poll_left
-            .is_some();
-        if left {
+    /// Records an application poll (in progress until the guard drops); after a
+    /// `max.poll.interval.ms` departure it lets the group task rejoin.
+    fn polled(&self) -> PollGuard<'_> {
+        self.core.polls.fetch_add(1, Ordering::Relaxed);
+        self.core.in_poll.fetch_add(1, Ordering::Relaxed);
+        if self.core.max_poll_left.load(Ordering::Relaxed) {
             self.core.wake.notify_one();
         }
+        PollGuard(&self.core)
     }
 
     /// [`KafkaConsumer::consume_with`] dropping events.
@@ -710,6 +708,16 @@ impl KafkaConsumer {
     /// [`KafkaConsumer::close_with`] dropping events.
     pub fn close(&self) {
         let _ = self.close_with(|_| Ok::<(), ()>(()));
+    }
+}
+
+/// Marks a `consume()` in progress: blocking in it counts as polling.
+struct PollGuard<'a>(&'a Core);
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.0.in_poll.fetch_sub(1, Ordering::Relaxed);
+        self.0.polls.fetch_add(1, Ordering::Relaxed);
     }
 }
 

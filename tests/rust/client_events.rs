@@ -346,3 +346,31 @@ fn max_poll_interval_exceeded_leaves_group_and_rejoins() {
     let got = consume_ok(&c, 1, Duration::from_secs(15));
     assert_eq!(got.len(), 1, "rejoined after polling again");
 }
+
+#[test]
+fn blocking_in_consume_counts_as_polling() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("ev-maxpoll-block");
+    create(&b.addr, &t, 1);
+    produce(&b.addr, &t, 1);
+    let c = KafkaConsumer::new(conf(
+        &b.addr,
+        &[
+            ("group.id", &common::topic("ev-maxpoll-block-g")),
+            ("auto.offset.reset", "earliest"),
+            ("session.timeout.ms", "6000"),
+            ("max.poll.interval.ms", "6000"),
+            ("heartbeat.interval.ms", "500"),
+        ],
+    ))
+    .unwrap();
+    c.subscribe(std::slice::from_ref(&t)).unwrap();
+    assert_eq!(consume_ok(&c, 1, Duration::from_secs(15)).len(), 1);
+    // One consume() waiting longer than max.poll.interval.ms on an idle topic: the
+    // application is inside a poll the whole time, so the member stays.
+    let m = c.consume(Duration::from_millis(7500));
+    assert!(m.is_none(), "{m:?}");
+    assert_eq!(c.assignment().len(), 1);
+    let m = c.consume(Duration::from_millis(100));
+    assert!(m.is_none(), "no _MAX_POLL_EXCEEDED: {m:?}");
+}
