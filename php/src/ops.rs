@@ -483,10 +483,28 @@ pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpRe
         let slice = deadline
             .saturating_duration_since(Instant::now())
             .min(CONSUME_SLICE);
+        // A rebalance is served inside the core's call, so the core sees whether the
+        // callback assigned (else it would apply the default assignment first, and the
+        // callback's own assign() would restart the partitions: duplicates). An exception
+        // is kept and raised after the call; events after it stay pending, in order.
+        let thrown: std::cell::RefCell<Option<ext_php_rs::exception::PhpException>> =
+            std::cell::RefCell::new(None);
         let taken = c.consume_with(slice, |event| {
+            let rebalance = matches!(event, Event::Rebalance { .. });
             state.pending.borrow_mut().push_back(event);
+            if rebalance && thrown.borrow().is_none() {
+                if let Err(e) = serve_pending(this, state) {
+                    *thrown.borrow_mut() = Some(e);
+                }
+            }
             Ok::<(), ()>(())
         });
+        if let Some(e) = thrown.into_inner() {
+            if let Ok(Some(m)) = taken {
+                *state.stashed.borrow_mut() = Some(m);
+            }
+            return Err(e);
+        }
         match taken {
             Ok(Some(m)) if state.pending.borrow().is_empty() => return Ok(message_object(&m)),
             Ok(Some(m)) => *state.stashed.borrow_mut() = Some(m),
