@@ -229,23 +229,36 @@ pub struct BatchHeader {
 /// CRC.
 pub fn build_batch(h: &BatchHeader, records: &[u8]) -> Bytes {
     let mut b = BytesMut::with_capacity(BATCH_HEADER_LEN + records.len());
-    b.put_i64(0);
-    b.put_i32((BATCH_HEADER_LEN - 12 + records.len()) as i32);
-    b.put_i32(-1);
-    b.put_i8(2);
-    b.put_u32(0);
-    b.put_i16(h.codec.bits() | if h.transactional { 0x10 } else { 0 });
-    b.put_i32(h.count - 1);
-    b.put_i64(h.base_timestamp);
-    b.put_i64(h.max_timestamp);
-    b.put_i64(h.producer_id);
-    b.put_i16(h.producer_epoch);
-    b.put_i32(h.base_sequence);
-    b.put_i32(h.count);
+    b.put_bytes(0, BATCH_HEADER_LEN);
     b.put_slice(records);
-    let crc = crc32c::crc32c(&b[21..]);
-    b[17..21].copy_from_slice(&crc.to_be_bytes());
+    write_batch_header(h, &mut b);
     b.freeze()
+}
+
+/// Fills in the 61-byte header at the start of `batch` (whose records section follows it)
+/// and computes the CRC: the producer encodes records behind a reserved header, so an
+/// uncompressed batch goes out without being copied.
+///
+/// # Panics
+/// When `batch` is shorter than the header.
+pub fn write_batch_header(h: &BatchHeader, batch: &mut [u8]) {
+    let records_len = batch.len() - BATCH_HEADER_LEN;
+    let mut w = &mut batch[..BATCH_HEADER_LEN];
+    w.put_i64(0);
+    w.put_i32((BATCH_HEADER_LEN - 12 + records_len) as i32);
+    w.put_i32(-1);
+    w.put_i8(2);
+    w.put_u32(0);
+    w.put_i16(h.codec.bits() | if h.transactional { 0x10 } else { 0 });
+    w.put_i32(h.count - 1);
+    w.put_i64(h.base_timestamp);
+    w.put_i64(h.max_timestamp);
+    w.put_i64(h.producer_id);
+    w.put_i16(h.producer_epoch);
+    w.put_i32(h.base_sequence);
+    w.put_i32(h.count);
+    let crc = crc32c::crc32c(&batch[21..]);
+    batch[17..21].copy_from_slice(&crc.to_be_bytes());
 }
 
 /// A decoded record.

@@ -3,10 +3,15 @@
 //!
 //! One mutex guards the whole accumulator: the caller's thread holds it for one record
 //! encode, the sender for a scan. No `.await` happens under it.
+//!
+//! A batch buffer starts with room for the 61-byte RecordBatch header, so an uncompressed
+//! batch is sent from the very buffer its records were encoded into (the header is filled
+//! in when the batch is sent); after the broker's answer the buffer comes back to `spare`
+//! for a later batch instead of being freed (fresh megabyte buffers cost page faults).
 
-use crate::net::records::{encode_record, record_size, HeaderRef};
+use crate::net::records::{encode_record, record_size, HeaderRef, BATCH_HEADER_LEN};
 use crate::partitioner::{random_partition, Partitioner};
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,7 +35,7 @@ pub(crate) struct MsgCopy {
     pub headers: Vec<(String, Option<Bytes>)>,
 }
 
-/// A batch being filled.
+/// A batch being filled: `records` is the header space followed by the records.
 #[derive(Debug)]
 pub(crate) struct OpenBatch {
     pub records: BytesMut,
@@ -45,7 +50,8 @@ pub(crate) struct OpenBatch {
 pub(crate) struct Batch {
     pub topic: Arc<str>,
     pub partition: i32,
-    pub records: Bytes,
+    /// Header space (filled in when sent) followed by the records section.
+    pub records: BytesMut,
     pub base_ts: i64,
     pub max_ts: i64,
     pub created: Instant,
@@ -61,7 +67,7 @@ impl OpenBatch {
         Batch {
             topic: topic.clone(),
             partition,
-            records: self.records.freeze(),
+            records: self.records,
             base_ts: self.base_ts,
             max_ts: self.max_ts,
             created: self.created,
@@ -80,6 +86,8 @@ pub(crate) struct PartQueue {
     pub in_flight: bool,
     pub next_seq: i32,
     pub backoff_until: Option<Instant>,
+    /// Messages in this partition's last closed batch (sizes the next one's list).
+    pub last_batch_msgs: usize,
     /// Messages and bytes delivered (statistics `txmsgs`/`txbytes`).
     pub txmsgs: u64,
     pub txbytes: u64,
@@ -90,7 +98,8 @@ pub(crate) struct TopicQueue {
     pub name: Arc<str>,
     pub parts: Vec<PartQueue>,
     pub partitioner: Partitioner,
-    sticky: Option<(i32, Instant)>,
+    /// The partition null-keyed messages stick to, and since when (wall clock, ms).
+    sticky: Option<(i32, i64)>,
 }
 
 /// A message produced before its topic's partition count was known.
@@ -120,7 +129,12 @@ pub(crate) struct Accumulator {
     pub flushing: usize,
     /// Per-topic partitioners set through a topic configuration.
     pub partitioners: HashMap<String, Partitioner>,
+    /// Buffers of sent batches, for reuse (at most [`SPARE_BUFFERS`]).
+    pub spare: Vec<BytesMut>,
 }
+
+/// Batch buffers kept for reuse.
+const SPARE_BUFFERS: usize = 4;
 
 /// Outcome of an append.
 pub(crate) enum Appended {
@@ -148,15 +162,18 @@ impl Accumulator {
         }
     }
 
-    /// Appends a record to its partition's open batch. The topic must exist.
+    /// Appends a record to its partition's open batch. The topic must exist. `now_ms` is the
+    /// wall clock (for `sticky.partitioning.linger.ms`).
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         tq: &mut TopicQueue,
+        spare: &mut Vec<BytesMut>,
         partition: i32,
         key: Option<&[u8]>,
         payload: Option<&[u8]>,
         headers: &[HeaderRef<'_>],
         meta: MsgMeta,
+        now_ms: i64,
         limits: &Limits,
     ) -> Appended {
         let cnt = tq.parts.len() as i32;
@@ -170,16 +187,20 @@ impl Accumulator {
                 Some(p) => p,
                 None if limits.sticky_linger.is_zero() => random_partition(cnt),
                 None => match tq.sticky {
-                    Some((p, at)) if at.elapsed() < limits.sticky_linger && p < cnt => p,
+                    Some((p, at))
+                        if now_ms.saturating_sub(at) < limits.sticky_linger.as_millis() as i64
+                            && p < cnt =>
+                    {
+                        p
+                    }
                     _ => {
                         let p = random_partition(cnt);
-                        tq.sticky = Some((p, Instant::now()));
+                        tq.sticky = Some((p, now_ms));
                         p
                     }
                 },
             }
         };
-        let name = tq.name.clone();
         let pq = &mut tq.parts[p as usize];
         let mut wake = false;
         if let Some(open) = &pq.open {
@@ -190,23 +211,26 @@ impl Accumulator {
                 payload,
                 headers,
             );
-            if open.msgs.len() >= limits.batch_num
-                || open.records.len() + sz + 61 > limits.batch_size
-            {
+            if open.msgs.len() >= limits.batch_num || open.records.len() + sz > limits.batch_size {
                 if let Some(open) = pq.open.take() {
-                    pq.ready.push_back(open.close(&name, p));
+                    pq.last_batch_msgs = open.msgs.len();
+                    pq.ready.push_back(open.close(&tq.name, p));
                 }
                 wake = true;
             }
         }
         let open = pq.open.get_or_insert_with(|| {
             wake = true;
+            let mut records = spare
+                .pop()
+                .unwrap_or_else(|| BytesMut::with_capacity(limits.batch_size.min(16 * 1024)));
+            records.put_bytes(0, BATCH_HEADER_LEN);
             OpenBatch {
-                records: BytesMut::with_capacity(limits.batch_size.min(16 * 1024)),
+                records,
                 base_ts: meta.timestamp,
                 max_ts: meta.timestamp,
                 created: Instant::now(),
-                msgs: Vec::new(),
+                msgs: Vec::with_capacity(pq.last_batch_msgs.clamp(16, limits.batch_num)),
             }
         });
         encode_record(
@@ -220,6 +244,23 @@ impl Accumulator {
         open.max_ts = open.max_ts.max(meta.timestamp);
         open.msgs.push(meta);
         Appended::Ok(wake)
+    }
+
+    /// Keeps the buffer of a finished batch for a later one: its records buffer, or (sent
+    /// uncompressed) its wire form once nobody else holds it.
+    pub fn recycle(&mut self, b: &mut Batch) {
+        if self.spare.len() >= SPARE_BUFFERS {
+            return;
+        }
+        let buf = if b.records.capacity() > 0 {
+            Some(std::mem::take(&mut b.records))
+        } else {
+            b.wire.take().and_then(|w| w.try_into_mut().ok())
+        };
+        if let Some(mut buf) = buf {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     /// Closes open batches that lingered long enough (or all when flushing) and returns the

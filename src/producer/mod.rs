@@ -398,17 +398,15 @@ impl Producer {
         if let Some(t) = &inner.txn {
             t.check_produce()?;
         }
-        let ts = if timestamp_ms > 0 {
-            timestamp_ms
-        } else {
-            now_ms()
-        };
+        // One clock read per message: the default timestamp and the sticky partitioner's.
+        let now = now_ms();
+        let ts = if timestamp_ms > 0 { timestamp_ms } else { now };
         let size = record_size(0, 0, key, payload, headers);
         if size + 61 > inner.settings.message_max_bytes {
             return Err(KafkaError::new(ErrorCode::MSG_SIZE_TOO_LARGE));
         }
         let s = &inner.settings;
-        let mut acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             let n = inner.outq.load(Ordering::SeqCst);
             let b = inner.outq_bytes.load(Ordering::SeqCst);
@@ -418,9 +416,9 @@ impl Producer {
             if !block {
                 return Err(KafkaError::new(ErrorCode::QUEUE_FULL));
             }
-            acc = inner
+            guard = inner
                 .space
-                .wait_timeout(acc, Duration::from_millis(100))
+                .wait_timeout(guard, Duration::from_millis(100))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
@@ -444,9 +442,13 @@ impl Producer {
         // A topic's queues are created only by the sender, under this lock, together with
         // moving its unassigned messages in: creating them here could let a later message
         // overtake earlier ones still waiting for metadata.
+        let acc = &mut *guard;
         let wake = match acc.topics.get_mut(topic) {
             Some(tq) => {
-                match Accumulator::append(tq, partition, key, payload, headers, meta, &s.limits) {
+                let spare = &mut acc.spare;
+                match Accumulator::append(
+                    tq, spare, partition, key, payload, headers, meta, now, &s.limits,
+                ) {
                     Appended::Ok(w) => w,
                     Appended::UnknownPartition => {
                         return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION))
@@ -472,7 +474,7 @@ impl Producer {
         };
         inner.outq.fetch_add(1, Ordering::SeqCst);
         inner.outq_bytes.fetch_add(size, Ordering::SeqCst);
-        drop(acc);
+        drop(guard);
         if wake {
             inner.wake.notify_one();
         }

@@ -4,7 +4,9 @@
 use super::accumulator::{Accumulator, Batch, MsgMeta};
 use super::Inner;
 use crate::error::{ErrorCode, KafkaError};
-use crate::net::records::{build_batch, compress, BatchHeader, HeaderRef};
+use crate::net::records::{
+    build_batch, compress, write_batch_header, BatchHeader, Codec, HeaderRef, BATCH_HEADER_LEN,
+};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
     InitProducerIdRequest, ProduceRequest, ProducerId, TopicName, TransactionalId,
@@ -146,15 +148,17 @@ async fn refresh_metadata(inner: &Arc<Inner>) {
     }
     let s = &inner.settings;
     let mut failed: Vec<(String, ErrorCode, MsgMeta)> = Vec::new();
-    let mut acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
     for t in &topics {
         if let Some(tm) = cluster.topic(t) {
             if !tm.partitions.is_empty() {
-                acc.ensure_topic(t, tm.partitions.len(), s.partitioner);
+                guard.ensure_topic(t, tm.partitions.len(), s.partitioner);
             }
         }
     }
-    let ua: Vec<_> = acc.ua.drain(..).collect();
+    let ua: Vec<_> = guard.ua.drain(..).collect();
+    let now_ms = super::now_ms();
+    let acc = &mut *guard;
     let mut retry_later = false;
     for m in ua {
         let tm = cluster.topic(&m.topic);
@@ -170,11 +174,13 @@ async fn refresh_metadata(inner: &Arc<Inner>) {
                     .collect();
                 let _ = Accumulator::append(
                     tq,
+                    &mut acc.spare,
                     m.partition,
                     m.key.as_deref(),
                     m.payload.as_deref(),
                     &headers,
                     m.meta,
+                    now_ms,
                     &s.limits,
                 );
             }
@@ -199,7 +205,7 @@ async fn refresh_metadata(inner: &Arc<Inner>) {
             }
         }
     }
-    drop(acc);
+    drop(guard);
     if retry_later {
         inner.metadata_wanted.store(true, Ordering::SeqCst);
     }
@@ -331,24 +337,28 @@ fn wire(
         return Ok(w.clone());
     }
     let codec = inner.settings.codec;
-    let body = compress(codec, &b.records)?;
     let (id, epoch, seq) = match pid {
         Some(p) if inner.settings.idempotence => (p.id, p.epoch, b.base_seq),
         _ => (-1, -1, -1),
     };
-    let w = build_batch(
-        &BatchHeader {
-            count: b.msgs.len() as i32,
-            base_timestamp: b.base_ts,
-            max_timestamp: b.max_ts,
-            producer_id: id,
-            producer_epoch: epoch,
-            base_sequence: seq,
-            codec,
-            transactional: inner.txn.is_some(),
-        },
-        &body,
-    );
+    let header = BatchHeader {
+        count: b.msgs.len() as i32,
+        base_timestamp: b.base_ts,
+        max_timestamp: b.max_ts,
+        producer_id: id,
+        producer_epoch: epoch,
+        base_sequence: seq,
+        codec,
+        transactional: inner.txn.is_some(),
+    };
+    let w = if codec == Codec::None {
+        // The records were encoded behind reserved header space: no copy.
+        let mut buf = std::mem::take(&mut b.records);
+        write_batch_header(&header, &mut buf);
+        buf.freeze()
+    } else {
+        build_batch(&header, &compress(codec, &b.records[BATCH_HEADER_LEN..])?)
+    };
     b.wire = Some(w.clone());
     Ok(w)
 }
@@ -410,6 +420,7 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
     };
     if s.acks == 0 {
         let r = conn.send_no_response(&req, version).await;
+        drop(req);
         for b in ok_batches {
             finish(&inner, b, r.clone().map(|_| (-1, -1)), gen);
         }
@@ -422,6 +433,8 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
         .max(Duration::from_millis(s.request_timeout_ms.max(0) as u64));
     inner.counters.tx.fetch_add(1, Ordering::Relaxed);
     let resp = conn.send_versioned(&req, version, wait).await;
+    // The request holds the batches' wire buffers: release them so they can be recycled.
+    drop(req);
     if resp.is_ok() {
         inner.counters.rx.fetch_add(1, Ordering::Relaxed);
     }
@@ -523,6 +536,7 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
         pq.txmsgs += b.msgs.len() as u64;
         pq.txbytes += b.msgs.iter().map(|m| m.size as u64).sum::<u64>();
     }
+    acc.recycle(&mut b);
     drop(acc);
     match outcome {
         Ok((off, ts)) => {
