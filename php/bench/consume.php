@@ -34,7 +34,13 @@ $seconds = $start === null ? 0 : (hrtime(true) - $start) / 1e9;
 $consumer->close();
 echo json_encode([
     'bench' => 'consume',
-    'extension' => defined('KAFKARS_VERSION') ? 'kafkars ' . KAFKARS_VERSION : 'rdkafka ' . phpversion('rdkafka'),
+    'extension' => defined('KAFKARS_VERSION') ? 'kafkars ' . KAFKARS_VERSION : sprintf(
+        'php-rdkafka %s (librdkafka %d.%d.%d)',
+        phpversion('rdkafka'),
+        (RD_KAFKA_VERSION >> 24) & 0xff,
+        (RD_KAFKA_VERSION >> 16) & 0xff,
+        (RD_KAFKA_VERSION >> 8) & 0xff
+    ),
     'messages' => $received,
     'seconds' => round($seconds, 3),
     'msg_per_s' => $seconds > 0 ? (int) ($received / $seconds) : 0,

@@ -29,7 +29,13 @@ $err = $producer->flush(120000);
 $seconds = (hrtime(true) - $start) / 1e9;
 echo json_encode([
     'bench' => 'produce',
-    'extension' => defined('KAFKARS_VERSION') ? 'kafkars ' . KAFKARS_VERSION : 'rdkafka ' . phpversion('rdkafka'),
+    'extension' => defined('KAFKARS_VERSION') ? 'kafkars ' . KAFKARS_VERSION : sprintf(
+        'php-rdkafka %s (librdkafka %d.%d.%d)',
+        phpversion('rdkafka'),
+        (RD_KAFKA_VERSION >> 24) & 0xff,
+        (RD_KAFKA_VERSION >> 16) & 0xff,
+        (RD_KAFKA_VERSION >> 8) & 0xff
+    ),
     'messages' => $count,
     'size' => $size,
     'seconds' => round($seconds, 3),

@@ -99,6 +99,8 @@ pub struct ClientState {
     pub pending: RefCell<VecDeque<Event>>,
     /// A message taken from the core while callbacks were still to run.
     pub stashed: RefCell<Option<Message>>,
+    /// Topic names as PHP strings, shared by the messages this client returns.
+    pub topic_names: crate::message::TopicNames,
     config: Config,
     guard: ProcessGuard,
     generation: u64,
@@ -154,6 +156,7 @@ impl ClientState {
             opaques: RefCell::new(OpaqueStore::default()),
             pending: RefCell::new(VecDeque::new()),
             stashed: RefCell::new(None),
+            topic_names: crate::message::TopicNames::default(),
             config,
             guard: ProcessGuard::new(),
             generation,

@@ -2,13 +2,16 @@
 //! properties, so `var_dump`, `serialize`, reflection and property writes
 //! behave exactly as with php-rdkafka. Registered with `ClassBuilder`.
 
+use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::builders::{ClassBuilder, FunctionBuilder};
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::flags::{DataType, MethodFlags, PropertyFlags};
-use ext_php_rs::types::{ZendHashTable, ZendObject, ZendStr, Zval};
+use ext_php_rs::types::{ZendEmptyArray, ZendHashTable, ZendObject, ZendStr, Zval};
 use ext_php_rs::zend::{run_handler, ClassEntry, ExecuteData};
 
 use crate::class_registry::{declare_typed_property, may_be, ClassSlot, PropDefault};
@@ -26,6 +29,9 @@ pub fn message_ce() -> &'static ClassEntry {
 pub struct MessageFields<'a> {
     pub err: i32,
     pub topic_name: Option<&'a str>,
+    /// The topic name as a ready PHP string (from [`TopicNames`]); preferred over
+    /// `topic_name`.
+    pub topic_zval: Option<Zval>,
     pub timestamp: Option<i64>,
     pub partition: i32,
     pub payload: Option<&'a [u8]>,
@@ -111,7 +117,9 @@ fn long_zval(v: i64) -> Zval {
 pub fn new_message(fields: &MessageFields<'_>) -> ZBox<ZendObject> {
     let mut obj = ZendObject::new(message_ce());
     put(&mut obj, Prop::Err, long_zval(i64::from(fields.err)));
-    if let Some(topic) = fields.topic_name {
+    if let Some(topic) = &fields.topic_zval {
+        put(&mut obj, Prop::TopicName, topic.shallow_clone());
+    } else if let Some(topic) = fields.topic_name {
         put(&mut obj, Prop::TopicName, bytes_zval(topic.as_bytes()));
     }
     put(
@@ -130,12 +138,20 @@ pub fn new_message(fields: &MessageFields<'_>) -> ZBox<ZendObject> {
         put(&mut obj, Prop::Key, bytes_zval(key));
     }
     put(&mut obj, Prop::Offset, long_zval(fields.offset));
-    let mut headers = ZendHashTable::with_capacity(fields.headers.len() as u32);
-    for (name, value) in &fields.headers {
-        let _ = headers.insert(*name, bytes_zval(value.unwrap_or(b"")));
-    }
-    let mut headers_zv = Zval::new();
-    headers_zv.set_hashtable(headers);
+    let headers_zv = if fields.headers.is_empty() {
+        // PHP's shared immutable empty array: no allocation per message.
+        ZendEmptyArray
+            .into_zval(false)
+            .unwrap_or_else(|_| Zval::new())
+    } else {
+        let mut headers = ZendHashTable::with_capacity(fields.headers.len() as u32);
+        for (name, value) in &fields.headers {
+            let _ = headers.insert(*name, bytes_zval(value.unwrap_or(b"")));
+        }
+        let mut zv = Zval::new();
+        zv.set_hashtable(headers);
+        zv
+    };
     put(&mut obj, Prop::Headers, headers_zv);
     if let Some(opaque) = fields.opaque {
         if opaque.is_string() {
@@ -143,6 +159,31 @@ pub fn new_message(fields: &MessageFields<'_>) -> ZBox<ZendObject> {
         }
     }
     obj
+}
+
+/// Topic names as PHP strings, shared (refcounted) by every message of one client
+/// instead of copying the name into each one.
+#[derive(Default)]
+pub struct TopicNames(RefCell<Vec<(Arc<str>, Zval)>>);
+
+impl TopicNames {
+    /// A new reference to the PHP string for `topic`.
+    pub fn get(&self, topic: &Arc<str>) -> Zval {
+        let mut names = self.0.borrow_mut();
+        if let Some((_, zv)) = names
+            .iter()
+            .find(|(t, _)| Arc::ptr_eq(t, topic) || **t == **topic)
+        {
+            return zv.shallow_clone();
+        }
+        if names.len() >= 64 {
+            names.clear();
+        }
+        let zv = bytes_zval(topic.as_bytes());
+        let out = zv.shallow_clone();
+        names.push((topic.clone(), zv));
+        out
+    }
 }
 
 extern "C" fn message_errstr(ex: &mut ExecuteData, retval: &mut Zval) {

@@ -42,9 +42,6 @@ fn ms(timeout_ms: i64) -> Duration {
 /// Most events served by one `poll()` (librdkafka serves what is queued).
 const POLL_BATCH: usize = 10_000;
 
-/// How often `flush()` re-checks the out-queue while it waits.
-const FLUSH_SLICE: Duration = Duration::from_millis(2);
-
 pub fn add_brokers(state: &ClientState, list: &str) -> i64 {
     state.client().add_brokers(list) as i64
 }
@@ -142,21 +139,33 @@ pub fn poll(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpResult<i64>
 /// librdkafka's `rd_kafka_flush()`: serve events until every message is
 /// delivered (or failed) and reported, or `timeout_ms` passes.
 pub fn flush(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpResult<i64> {
-    let deadline = Instant::now() + ms(timeout_ms);
+    let deadline = deadline_after(timeout_ms);
+    // Queued batches leave now instead of after `linger.ms`, as in librdkafka.
+    let _flushing = state.producer().map(|p| p.flushing());
     loop {
         serve_pending(this, state)?;
-        let remaining = state.producer().map_or(0, |p| p.out_queue_len());
-        if remaining == 0 {
+        let Some(producer) = state.producer() else {
+            return Ok(i64::from(ErrorCode::NO_ERROR.0));
+        };
+        if producer.out_queue_len() == 0 {
             return Ok(i64::from(ErrorCode::NO_ERROR.0));
         }
         let now = Instant::now();
         if now >= deadline {
             return Ok(i64::from(ErrorCode::TIMED_OUT.0));
         }
-        // Short slices: when no callback listens, deliveries only move counters
-        // and wake nobody, so the out-queue is re-checked every few ms.
-        take_events(state, POLL_BATCH, (deadline - now).min(FLUSH_SLICE));
+        // Returns with events, or when the out-queue drains (deliveries nobody listens to
+        // only move counters), or at the deadline.
+        let events = producer.poll_events_until_drained(POLL_BATCH, deadline - now);
+        state.pending.borrow_mut().extend(events);
     }
+}
+
+/// `now + timeout_ms`, capped so that huge timeouts wait "forever" instead of overflowing.
+fn deadline_after(timeout_ms: i64) -> Instant {
+    let now = Instant::now();
+    let wait = ms(timeout_ms).min(Duration::from_secs(10 * 365 * 24 * 3600));
+    now.checked_add(wait).unwrap_or(now)
 }
 
 pub fn purge(state: &ClientState, flags: i64) -> i64 {
@@ -294,7 +303,7 @@ pub fn consume_stop(state: &ClientState, topic: &str, partition: i32) -> PhpResu
 }
 
 /// A consumed message as an `RdKafka\Message` object.
-pub fn message_object(m: &kafkars::consumer::Message) -> MessageRet {
+pub fn message_object(state: &ClientState, m: &kafkars::consumer::Message) -> MessageRet {
     let headers = m
         .headers
         .iter()
@@ -302,8 +311,9 @@ pub fn message_object(m: &kafkars::consumer::Message) -> MessageRet {
         .collect();
     MessageRet(new_message(&MessageFields {
         err: m.err.0,
+        topic_name: None,
         // Consumer errors without a topic (`_MAX_POLL_EXCEEDED`) have a null topic_name.
-        topic_name: Some(&*m.topic).filter(|t| !t.is_empty()),
+        topic_zval: (!m.topic.is_empty()).then(|| state.topic_names.get(&m.topic)),
         timestamp: Some(m.timestamp),
         partition: m.partition,
         payload: m.payload.as_deref(),
@@ -325,7 +335,7 @@ pub fn consume_partition(
     Ok(state
         .consumer()?
         .consume(topic, partition, ms(timeout_ms))
-        .map(|m| message_object(&m)))
+        .map(|m| message_object(state, &m)))
 }
 
 pub fn consume_batch(
@@ -345,7 +355,7 @@ pub fn consume_batch(
     );
     let mut array = ZendHashTable::with_capacity(messages.len() as u32);
     for m in &messages {
-        array.push(message_object(m))?;
+        array.push(message_object(state, m))?;
     }
     Ok(array)
 }
@@ -362,7 +372,7 @@ pub fn consume_callback(
 ) -> PhpResult<i64> {
     let _ = owner;
     let consumer = state.consumer()?;
-    let deadline = Instant::now() + ms(timeout_ms);
+    let deadline = deadline_after(timeout_ms);
     let mut count = 0;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -370,7 +380,7 @@ pub fn consume_callback(
             break;
         };
         count += 1;
-        let message = message_object(&m).into_zval(false)?;
+        let message = message_object(state, &m).into_zval(false)?;
         invoke(callback, vec![&message])?;
         if left.is_zero() {
             break;
@@ -389,7 +399,7 @@ pub fn consume_queue(
     Ok(state
         .consumer()?
         .consume_any(ms(timeout_ms))
-        .map(|m| message_object(&m)))
+        .map(|m| message_object(state, &m)))
 }
 
 pub fn offset_store(
@@ -474,15 +484,19 @@ const CONSUME_SLICE: Duration = Duration::from_millis(50);
 /// errors) in order, then returns a message, or `_TIMED_OUT` in message form.
 pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpResult<MessageRet> {
     let c = state.group_consumer()?;
-    let deadline = Instant::now() + ms(timeout_ms);
+    // The first pass takes a queued message without reading the clock.
+    let mut deadline: Option<Instant> = None;
     loop {
         serve_pending(this, state)?;
         if let Some(m) = state.stashed.borrow_mut().take() {
-            return Ok(message_object(&m));
+            return Ok(message_object(state, &m));
         }
-        let slice = deadline
-            .saturating_duration_since(Instant::now())
-            .min(CONSUME_SLICE);
+        let slice = match deadline {
+            None => Duration::ZERO,
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .min(CONSUME_SLICE),
+        };
         // A rebalance is served inside the core's call, so the core sees whether the
         // callback assigned (else it would apply the default assignment first, and the
         // callback's own assign() would restart the partitions: duplicates). An exception
@@ -506,11 +520,17 @@ pub fn consume_group(this: &Zval, state: &ClientState, timeout_ms: i64) -> PhpRe
             return Err(e);
         }
         match taken {
-            Ok(Some(m)) if state.pending.borrow().is_empty() => return Ok(message_object(&m)),
+            Ok(Some(m)) if state.pending.borrow().is_empty() => {
+                return Ok(message_object(state, &m))
+            }
             Ok(Some(m)) => *state.stashed.borrow_mut() = Some(m),
             _ => {}
         }
-        if Instant::now() >= deadline
+        let Some(d) = deadline else {
+            deadline = Some(deadline_after(timeout_ms));
+            continue;
+        };
+        if Instant::now() >= d
             && state.pending.borrow().is_empty()
             && state.stashed.borrow().is_none()
         {
@@ -580,7 +600,8 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
                 .collect();
             let message = new_message(&MessageFields {
                 err: report.err.0,
-                topic_name: Some(&report.topic),
+                topic_name: None,
+                topic_zval: Some(state.topic_names.get(&report.topic)),
                 timestamp: Some(report.timestamp),
                 partition: report.partition,
                 payload: report.payload.as_deref(),
@@ -620,7 +641,6 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
                 }
             }
         }
-
         Event::Log {
             level,
             facility,
