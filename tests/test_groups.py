@@ -666,3 +666,41 @@ def test_invalid_group_requests_get_kafka_error_codes(ours, topic):
     assert commit_v2(7, "") == 3, "UNKNOWN_TOPIC_OR_PARTITION"
     assert commit_v2(0, "ok") == 0
     broker.check_alive()
+
+
+@pytest.mark.parametrize("strategy", ["range", "cooperative-sticky"])
+def test_kafkars_core_and_librdkafka_members_split_a_topic(broker, topic, group, strategy):
+    """Issue #4: one member is kafkars' client core (`kafkars consume --group`, a KafkaConsumer
+    of the core), the other librdkafka (confluent-kafka). They agree on an assignment: each
+    gets two of the four partitions, and every message is read once, by the owner of its
+    partition."""
+    from conftest import kafkars_bin
+
+    create_topic(broker.bootstrap, topic, partitions=4)
+    c = Tracker(consumer(broker.bootstrap, group, **{"partition.assignment.strategy": strategy}))
+    c.c.subscribe([topic])
+    cli = subprocess.Popen(
+        [str(kafkars_bin()), "consume", "-b", broker.bootstrap, topic, "--group", group,
+         "--from-beginning", "-f", "partition,offset,value", "-n", str(2 * PER_PARTITION),
+         "--timeout-ms", "60000", "-X", f"partition.assignment.strategy={strategy}",
+         "-X", f"session.timeout.ms={SESSION_MS}", "-X", "heartbeat.interval.ms=500"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        poll_until([c], lambda: len(c.partitions()) == 2, 45,
+                   "the librdkafka member to own two of four partitions")
+        values = produce(broker.bootstrap, topic, PER_PARTITION, partitions=4)
+        poll_until([c], lambda: len(c.seen) >= 2 * PER_PARTITION, 45,
+                   "the librdkafka member to read its two partitions")
+        out, err = cli.communicate(timeout=60)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        c.c.close()
+    assert cli.returncode == 0, err.decode(errors="replace")
+    rows = [line.split(b"\t") for line in out.splitlines()]
+    ours = {int(p) for p, _, _ in rows}
+    theirs = {p for p, _, _ in c.seen}
+    assert len(ours) == 2 and len(theirs) == 2 and ours.isdisjoint(theirs), (ours, theirs)
+    read = [v for _, _, v in rows] + [v for _, _, v in c.seen]
+    assert len(read) == len(set(read)) == len(values) and set(read) == values
