@@ -26,6 +26,22 @@ fn self_timeout(cluster: &Cluster) -> std::time::Duration {
     cluster.request_timeout()
 }
 
+/// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: ask again.
+fn coordinator_not_ready(code: ErrorCode) -> bool {
+    matches!(code.0, 14..=16)
+}
+
+/// Waits 100 ms (librdkafka's default `retry.backoff.ms`) before another attempt; true when
+/// `deadline` leaves no time for one (the caller then returns the last answer).
+async fn retry_after(deadline: tokio::time::Instant) -> bool {
+    let at = tokio::time::Instant::now() + std::time::Duration::from_millis(100);
+    if at >= deadline {
+        return true;
+    }
+    tokio::time::sleep_until(at).await;
+    false
+}
+
 /// Where a group's coordinator is.
 #[derive(Debug)]
 pub struct Coordinator {
@@ -54,8 +70,20 @@ impl Coordinator {
         *self.node.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// A connection to the coordinator, looking it up if needed.
+    /// A connection to the coordinator, looking it up if needed. A coordinator that is not
+    /// ready yet (a fresh cluster creating `__consumer_offsets`, a coordinator moving) is
+    /// asked again every 100 ms until the request timeout, as librdkafka does.
     pub async fn connection(&self, cluster: &Cluster) -> Result<Arc<Connection>> {
+        let deadline = tokio::time::Instant::now() + self_timeout(cluster);
+        loop {
+            match self.lookup(cluster).await {
+                Err(e) if coordinator_not_ready(e.code) && !retry_after(deadline).await => {}
+                r => return r,
+            }
+        }
+    }
+
+    async fn lookup(&self, cluster: &Cluster) -> Result<Arc<Connection>> {
         let known = *self.node.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = known {
             if let Ok(c) = cluster.connection(n).await {
@@ -81,8 +109,24 @@ impl Coordinator {
         cluster.connection(node).await
     }
 
-    /// Committed offsets for `tps` (`OFFSET_INVALID` when none).
+    /// Committed offsets for `tps` (`OFFSET_INVALID` when none). Asked again (with a fresh
+    /// coordinator lookup) while the coordinator is loading or moved, until the request timeout.
     pub async fn fetch(
+        &self,
+        cluster: &Cluster,
+        tps: &[TopicPartition],
+        require_stable: bool,
+    ) -> Result<Vec<TopicPartition>> {
+        let deadline = tokio::time::Instant::now() + self_timeout(cluster);
+        loop {
+            match self.fetch_once(cluster, tps, require_stable).await {
+                Err(e) if coordinator_not_ready(e.code) && !retry_after(deadline).await => {}
+                r => return r,
+            }
+        }
+    }
+
+    async fn fetch_once(
         &self,
         cluster: &Cluster,
         tps: &[TopicPartition],
@@ -178,8 +222,28 @@ impl Coordinator {
             .collect())
     }
 
-    /// Commits offsets; returns them with per-partition errors.
+    /// Commits offsets; returns them with per-partition errors. Sent again (with a fresh
+    /// coordinator lookup) while the coordinator is loading or moved, until the request timeout.
     pub async fn commit(
+        &self,
+        cluster: &Cluster,
+        id: &CommitIdentity,
+        tps: &[TopicPartition],
+    ) -> Result<Vec<TopicPartition>> {
+        let deadline = tokio::time::Instant::now() + self_timeout(cluster);
+        loop {
+            let r = self.commit_once(cluster, id, tps).await;
+            let not_ready = match &r {
+                Err(e) => coordinator_not_ready(e.code),
+                Ok(res) => res.iter().any(|tp| coordinator_not_ready(tp.err)),
+            };
+            if !not_ready || retry_after(deadline).await {
+                return r;
+            }
+        }
+    }
+
+    async fn commit_once(
         &self,
         cluster: &Cluster,
         id: &CommitIdentity,
