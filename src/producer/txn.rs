@@ -364,6 +364,9 @@ pub(crate) fn set_fatal(inner: &Inner, code: ErrorCode, msg: String) {
         if f.is_none() {
             // As rd_kafka_producev: only the code (`_FATAL`); the cause is in the error event.
             *f = Some(KafkaError::new(ErrorCode::FATAL));
+            inner
+                .has_fatal
+                .store(true, std::sync::atomic::Ordering::Release);
         }
     }
     inner.events.push_error(
@@ -819,7 +822,7 @@ impl Producer {
             Err(_) => return Err(timed_out()),
         };
         {
-            let mut acc = self.inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+            let mut acc = self.inner.lock_acc();
             for tq in acc.topics.values_mut() {
                 for pq in &mut tq.parts {
                     pq.next_seq = 0;
