@@ -113,28 +113,33 @@ pub struct ClientState {
     backend: Backend,
 }
 
+/// php-rdkafka throws what `rd_kafka_new()` wrote to its error string, with code 0.
+fn construction_error(err: kafkars::KafkaError) -> PhpException {
+    crate::exception::rdkafka_exception(err.message, 0)
+}
+
 impl ClientState {
     /// Creates the core client for `config`.
     ///
     /// # Errors
-    /// `RdKafka\Exception` when the core refuses the configuration or cannot
-    /// start its runtime.
+    /// `RdKafka\Exception` (code 0, as php-rdkafka's constructors after a failed
+    /// `rd_kafka_new()`) when the core refuses the configuration or cannot start its runtime.
     pub fn new(kind: ClientKind, config: Config, callbacks: Callbacks) -> PhpResult<Self> {
         let generation = fork_generation();
         crate::oauthbearer::check_conf(&config, &callbacks)?;
         let backend = match kind {
             ClientKind::Producer => {
-                let producer = Producer::new(config.clone()).map_err(from_kafka_detailed)?;
+                let producer = Producer::new(config.clone()).map_err(construction_error)?;
                 if callbacks.is_set(CallbackKind::DrMsg) {
                     producer.enable_delivery_reports(true);
                 }
                 Backend::Producer(producer)
             }
             ClientKind::Consumer => {
-                Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka_detailed)?)
+                Backend::Consumer(Consumer::new(config.clone()).map_err(construction_error)?)
             }
             ClientKind::GroupConsumer => {
-                let consumer = KafkaConsumer::new(config.clone()).map_err(from_kafka_detailed)?;
+                let consumer = KafkaConsumer::new(config.clone()).map_err(construction_error)?;
                 consumer.set_rebalance_callback(callbacks.is_set(CallbackKind::Rebalance));
                 consumer.set_offset_commit_callback(callbacks.is_set(CallbackKind::OffsetCommit));
                 Backend::GroupConsumer(consumer)

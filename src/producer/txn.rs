@@ -279,7 +279,8 @@ impl Txn {
 /// librdkafka's configuration checks for a transactional producer.
 ///
 /// # Errors
-/// `_INVALID_ARG` when `transactional.id` is set and idempotence explicitly disabled.
+/// `_INVALID_ARG` when `transactional.id` is set and idempotence explicitly disabled, or
+/// `message.timeout.ms` explicitly set above `transaction.timeout.ms`.
 pub(super) fn validate(conf: &crate::config::Config) -> Result<()> {
     let transactional = conf
         .get_str("transactional.id")
@@ -288,6 +289,18 @@ pub(super) fn validate(conf: &crate::config::Config) -> Result<()> {
         return Err(plain(
             ErrorCode::INVALID_ARG,
             "`transactional.id` requires `enable.idempotence=true`",
+        ));
+    }
+    // A default `message.timeout.ms` above the transaction timeout is lowered to it; one the
+    // application chose is refused (librdkafka). 0 (no timeout) is accepted.
+    let mto = conf.topic_config().get_i64("message.timeout.ms");
+    if transactional
+        && conf.topic_config().is_set("message.timeout.ms")
+        && mto > conf.get_i64("transaction.timeout.ms")
+    {
+        return Err(plain(
+            ErrorCode::INVALID_ARG,
+            "`message.timeout.ms` must be set <= `transaction.timeout.ms`",
         ));
     }
     Ok(())
