@@ -299,7 +299,10 @@ fn now_ms() -> i64 {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
     }
-    i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000
+    // time_t and c_long are i64 here, narrower on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let ms = i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000;
+    ms
 }
 
 impl Producer {

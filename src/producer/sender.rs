@@ -485,7 +485,7 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
     let mut acc = inner.lock_acc();
     let pq = acc
         .topics
-        .get_mut(&*b.topic)
+        .get_mut(&b.topic)
         .and_then(|t| t.parts.get_mut(b.partition as usize));
     let Some(pq) = pq else {
         drop(acc);
