@@ -4,29 +4,16 @@
 mod common;
 
 use bytes::Bytes;
-use common::{producer_batch, Client, TestBroker};
-use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use common::{create_topic, name, producer_batch, Client, TestBroker};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::Compression;
 
 const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
 
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.into()))
-}
-
 async fn create(c: &mut Client, topic: &str) {
-    let req = CreateTopicsRequest::default()
-        .with_timeout_ms(5000)
-        .with_topics(vec![CreatableTopic::default()
-            .with_name(name(topic))
-            .with_num_partitions(1)
-            .with_replication_factor(1)]);
-    let r = c.call(7, &req).await;
-    assert_eq!(r.topics[0].error_code, 0);
+    assert_eq!(create_topic(c, topic, 1).await.topics[0].error_code, 0);
 }
 
 async fn producer_id(c: &mut Client) -> (i64, i16) {

@@ -5,39 +5,26 @@
 mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::{Client, TestBroker};
+use common::{create_topic, name, txn_batch, Client, TestBroker};
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
-use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use kafka_protocol::records::Compression;
 
 const INVALID_PRODUCER_EPOCH: i16 = 47;
 const INVALID_TXN_STATE: i16 = 48;
 const PRODUCER_FENCED: i16 = 90;
 const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
 
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.into()))
-}
-
 fn txn_id(s: &str) -> TransactionalId {
     TransactionalId(StrBytes::from_string(s.into()))
 }
 
 async fn create(c: &mut Client, topic: &str) {
-    let req = CreateTopicsRequest::default()
-        .with_timeout_ms(5000)
-        .with_topics(vec![CreatableTopic::default()
-            .with_name(name(topic))
-            .with_num_partitions(1)
-            .with_replication_factor(1)]);
-    assert_eq!(c.call(7, &req).await.topics[0].error_code, 0);
+    assert_eq!(create_topic(c, topic, 1).await.topics[0].error_code, 0);
 }
 
 async fn init(c: &mut Client, id: &str) -> (i16, i64, i16) {
@@ -69,36 +56,6 @@ async fn end(c: &mut Client, id: &str, pid: i64, epoch: i16, commit: bool) -> i1
         .with_producer_epoch(epoch)
         .with_committed(commit);
     c.call(3, &req).await.error_code
-}
-
-/// A transactional batch of `values` (sequence from `seq`).
-fn txn_batch(values: &[&str], pid: i64, epoch: i16, seq: i32) -> Bytes {
-    let records: Vec<Record> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Record {
-            transactional: true,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: 0,
-            producer_id: pid,
-            producer_epoch: epoch,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            sequence: seq + i as i32,
-            timestamp: 1_700_000_000_000 + i as i64,
-            key: None,
-            value: Some(Bytes::copy_from_slice(v.as_bytes())),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut buf, &records, &options).unwrap();
-    buf.freeze()
 }
 
 async fn produce(c: &mut Client, id: &str, topic: &str, records: &Bytes) -> (i16, i64) {

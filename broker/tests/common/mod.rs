@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{RequestHeader, ResponseHeader};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::{
+    CreateTopicsRequest, CreateTopicsResponse, RequestHeader, ResponseHeader, TopicName,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
@@ -179,11 +182,41 @@ pub fn producer_batch(
     epoch: i16,
     base_sequence: i32,
 ) -> Bytes {
+    encode_batch(
+        values,
+        compression,
+        producer_id,
+        epoch,
+        base_sequence,
+        false,
+    )
+}
+
+/// One uncompressed transactional v2 batch: producer id, epoch, base sequence.
+pub fn txn_batch(values: &[&str], producer_id: i64, epoch: i16, base_sequence: i32) -> Bytes {
+    encode_batch(
+        values,
+        Compression::None,
+        producer_id,
+        epoch,
+        base_sequence,
+        true,
+    )
+}
+
+fn encode_batch(
+    values: &[&str],
+    compression: Compression,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    transactional: bool,
+) -> Bytes {
     let records: Vec<Record> = values
         .iter()
         .enumerate()
         .map(|(i, v)| Record {
-            transactional: false,
+            transactional,
             control: false,
             delete_horizon: false,
             partition_leader_epoch: 0,
@@ -209,4 +242,20 @@ pub fn producer_batch(
     )
     .unwrap();
     buf.freeze()
+}
+
+/// A topic name for a request.
+pub fn name(s: &str) -> TopicName {
+    TopicName(StrBytes::from_string(s.into()))
+}
+
+/// Creates `topic` with `partitions` partitions and returns the broker's answer.
+pub async fn create_topic(c: &mut Client, topic: &str, partitions: i32) -> CreateTopicsResponse {
+    let req = CreateTopicsRequest::default()
+        .with_timeout_ms(5000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(name(topic))
+            .with_num_partitions(partitions)
+            .with_replication_factor(1)]);
+    c.call(7, &req).await
 }
