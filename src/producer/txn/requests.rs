@@ -3,8 +3,8 @@
 //! EndTxn, each retried as librdkafka retries it and classified by [`super::classify`].
 
 use super::{
-    classify, normalize, plain, retriable, set_abortable, set_fatal, Action, ConsumerGroupMetadata,
-    Tp, Txn, TxnState,
+    classify, normalize, plain, raise_abortable, raise_fatal, retriable, set_abortable, set_fatal,
+    Action, ConsumerGroupMetadata, Tp, Txn, TxnState,
 };
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -353,10 +353,7 @@ pub(super) async fn end_txn(inner: Arc<Inner>, commit: bool, deadline: Instant) 
             }
             Action::Fatal => {
                 let msg = format!("Failed to end transaction: {}", code.description());
-                set_fatal(&inner, code, msg.clone());
-                let mut f = plain(code, msg);
-                f.fatal = true;
-                return Err(f);
+                return Err(raise_fatal(&inner, code, msg));
             }
             Action::Abortable => {
                 let msg = format!("Failed to end transaction: {}", code.description());
@@ -428,18 +425,8 @@ pub(super) async fn send_offsets(
                     return Err(retriable(code, msg));
                 }
             }
-            Action::Fatal => {
-                set_fatal(&inner, code, msg.clone());
-                let mut f = plain(code, msg);
-                f.fatal = true;
-                return Err(f);
-            }
-            Action::Abortable => {
-                set_abortable(&inner, code, msg.clone());
-                let mut f = plain(code, msg);
-                f.txn_requires_abort = true;
-                return Err(f);
-            }
+            Action::Fatal => return Err(raise_fatal(&inner, code, msg)),
+            Action::Abortable => return Err(raise_abortable(&inner, code, msg)),
         }
     }
     // Step 2: the offsets go to the group coordinator, pending until the transaction ends.
@@ -524,18 +511,8 @@ pub(super) async fn send_offsets(
                     return Err(e);
                 }
             }
-            Action::Fatal => {
-                set_fatal(&inner, ncode, msg.clone());
-                let mut f = plain(ncode, msg);
-                f.fatal = true;
-                return Err(f);
-            }
-            Action::Abortable => {
-                set_abortable(&inner, ncode, msg.clone());
-                let mut f = plain(ncode, msg);
-                f.txn_requires_abort = true;
-                return Err(f);
-            }
+            Action::Fatal => return Err(raise_fatal(&inner, ncode, msg)),
+            Action::Abortable => return Err(raise_abortable(&inner, ncode, msg)),
         }
     }
 }
