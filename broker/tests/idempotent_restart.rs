@@ -4,9 +4,8 @@
 mod common;
 
 use bytes::Bytes;
-use common::{create_topic, name, producer_batch, Client, TestBroker};
+use common::{create_topic, name, produce_one, producer_batch, Client, TestBroker};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 use kafka_protocol::records::Compression;
 
@@ -28,17 +27,7 @@ async fn producer_id(c: &mut Client) -> (i64, i16) {
 
 /// Produces one batch with acks=-1: (error code, base offset).
 async fn produce(c: &mut Client, topic: &str, records: &Bytes) -> (i16, i64) {
-    let req = ProduceRequest::default()
-        .with_acks(-1)
-        .with_timeout_ms(5000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(name(topic))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(records.clone()))])]);
-    let r = c.call(9, &req).await;
-    let p = &r.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    produce_one(c, None, topic, records).await
 }
 
 async fn high_watermark(c: &mut Client, topic: &str) -> i64 {

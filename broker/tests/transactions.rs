@@ -5,11 +5,10 @@
 mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::{create_topic, name, txn_batch, Client, TestBroker};
+use common::{create_topic, name, produce_one, txn_batch, Client, TestBroker};
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::Compression;
@@ -59,18 +58,7 @@ async fn end(c: &mut Client, id: &str, pid: i64, epoch: i16, commit: bool) -> i1
 }
 
 async fn produce(c: &mut Client, id: &str, topic: &str, records: &Bytes) -> (i16, i64) {
-    let req = ProduceRequest::default()
-        .with_transactional_id(Some(txn_id(id)))
-        .with_acks(-1)
-        .with_timeout_ms(5000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(name(topic))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(records.clone()))])]);
-    let r = c.call(9, &req).await;
-    let p = &r.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    produce_one(c, Some(id), topic, records).await
 }
 
 /// Fetch from offset 0: (high watermark, last stable offset, record bytes, aborted list).

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    CreateTopicsRequest, CreateTopicsResponse, RequestHeader, ResponseHeader, TopicName,
+    CreateTopicsRequest, CreateTopicsResponse, ProduceRequest, RequestHeader, ResponseHeader,
+    TopicName, TransactionalId,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use kafka_protocol::records::{
@@ -258,4 +260,28 @@ pub async fn create_topic(c: &mut Client, topic: &str, partitions: i32) -> Creat
             .with_num_partitions(partitions)
             .with_replication_factor(1)]);
     c.call(7, &req).await
+}
+
+/// Produces one batch to partition 0 with acks=-1, in the transaction `transactional_id` if
+/// given: (error code, base offset).
+pub async fn produce_one(
+    c: &mut Client,
+    transactional_id: Option<&str>,
+    topic: &str,
+    records: &Bytes,
+) -> (i16, i64) {
+    let req = ProduceRequest::default()
+        .with_transactional_id(
+            transactional_id.map(|id| TransactionalId(StrBytes::from_string(id.into()))),
+        )
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(records.clone()))])]);
+    let r = c.call(9, &req).await;
+    let p = &r.responses[0].partition_responses[0];
+    (p.error_code, p.base_offset)
 }
