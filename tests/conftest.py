@@ -22,7 +22,9 @@ else ``target/debug/kafkars``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -245,6 +247,21 @@ class KafkarsBroker:
         return f"KafkarsBroker({self.bootstrap}, data_dir={self.data_dir})"
 
 
+@contextlib.contextmanager
+def kafkars_with_properties(tmp_path: Path, properties: str):
+    """A kafkars broker in ``tmp_path`` started with these ``server.properties`` lines (its
+    ``--config``); closed on exit."""
+    props = tmp_path / "server.properties"
+    props.write_text(properties)
+    broker = KafkarsBroker(tmp_path / "data", tmp_path / "broker.log",
+                           extra_args=["--config", str(props)])
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.close()
+
+
 @pytest.fixture
 def kafkars_broker(tmp_path):
     """A fresh kafkars broker for one test."""
@@ -335,6 +352,20 @@ def java_tool(kafka_libs):
     return run
 
 
+# What every single-node test Kafka sets after its listeners and log.dirs: internal topics of
+# one replica, auto-created topics, no initial rebalance delay.
+KAFKA_TEST_DEFAULTS = """\
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions={offsets_partitions}
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+"""
+
 KAFKA_SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
@@ -345,17 +376,32 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs={log_dir}
-num.partitions=1
-auto.create.topics.enable=true
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+""" + KAFKA_TEST_DEFAULTS.format(offsets_partitions=4) + """\
 log.flush.interval.messages=9223372036854775807
 """
+
+
+def new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def format_kraft_storage(libs: Path, config: Path, *extra: str, standalone: bool = True,
+                         cluster_id: Optional[str] = None) -> None:
+    """``kafka-storage format`` for ``config`` (``--standalone``: a single node with a dynamic
+    quorum; ``cluster_id``: the one the cluster's nodes share, else a fresh one; ``extra``
+    e.g. ``--add-scram`` credentials)."""
+    cluster_id = cluster_id or new_cluster_id()
+    args = ["format", *(["--standalone"] if standalone else []), f"--cluster-id={cluster_id}",
+            "-c", str(config), *extra]
+    run_java_tool("kafka.tools.StorageTool", args, timeout=120, libs=libs)
+
+
+def kcat_broker_count(bootstrap: str) -> int:
+    """How many brokers the cluster's metadata names (0 when kcat gets no answer)."""
+    out = subprocess.run(["kcat", "-b", bootstrap, "-L", "-m", "2"],
+                         capture_output=True, timeout=10)
+    m = re.search(rb" (\d+) brokers:", out.stdout)
+    return int(m.group(1)) if out.returncode == 0 and m else 0
 
 
 class ApacheKafka:
@@ -376,11 +422,7 @@ class ApacheKafka:
         self.config = self.base / "server.properties"
         self.config.write_text(KAFKA_SERVER_PROPERTIES.format(
             port=self.port, controller_port=self.controller_port, log_dir=self.data_dir))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_java_tool("kafka.tools.StorageTool",
-                      ["format", "--standalone", f"--cluster-id={cluster_id}",
-                       "-c", str(self.config)],
-                      timeout=120, libs=libs)
+        format_kraft_storage(libs, self.config)
         self._process = ManagedProcess(
             "Apache Kafka", java_cmd(libs, "kafka.Kafka", [str(self.config)], heap=heap),
             self.base / "kafka.log", self.base)
@@ -402,9 +444,7 @@ class ApacheKafka:
             if not port_open(self.host, self.port):
                 return False
             # Listening is not enough: wait until metadata names this broker.
-            out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
-                                 capture_output=True, timeout=10)
-            return out.returncode == 0 and b" 1 brokers:" in out.stdout
+            return kcat_broker_count(self.bootstrap) == 1
 
         try:
             wait_until(ready, timeout, f"Apache Kafka on {self.bootstrap}", interval=0.2)
@@ -468,7 +508,7 @@ class ApacheKafkaCluster:
         self.controller_ports = ports[size:]
         self.bootstrap = ",".join(f"127.0.0.1:{p}" for p in self.ports)
         voters = ",".join(f"{i + 1}@127.0.0.1:{cp}" for i, cp in enumerate(self.controller_ports))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         self.nodes = []
         for i in range(size):
             node_dir = self.base / f"node{i + 1}"
@@ -486,9 +526,7 @@ class ApacheKafkaCluster:
                       f"default.replication.factor={rf}\nmin.insync.replicas={max(1, rf - 1)}\n")
             config = node_dir / "server.properties"
             config.write_text(props)
-            run_java_tool("kafka.tools.StorageTool",
-                          ["format", f"--cluster-id={cluster_id}", "-c", str(config)],
-                          timeout=120, libs=libs)
+            format_kraft_storage(libs, config, standalone=False, cluster_id=cluster_id)
             proc = ManagedProcess(f"Apache Kafka node {i + 1}",
                                   java_cmd(libs, "kafka.Kafka", [str(config)], heap=heap),
                                   node_dir / "kafka.log", node_dir)
@@ -506,10 +544,7 @@ class ApacheKafkaCluster:
         return self.nodes[i].terminate(timeout)
 
     def brokers_in_metadata(self) -> int:
-        out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
-                             capture_output=True, timeout=10)
-        m = __import__("re").search(rb" (\d+) brokers:", out.stdout)
-        return int(m.group(1)) if out.returncode == 0 and m else 0
+        return kcat_broker_count(self.bootstrap)
 
     def wait_for_brokers(self, count: int, timeout: float = 120) -> None:
         wait_until(lambda: self.brokers_in_metadata() >= count, timeout,

@@ -17,7 +17,6 @@ SCRAM users are created by ``kafka-storage format --add-scram``.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -28,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (ManagedProcess, ROOT, create_topic, free_port, java_cmd, kafkars_bin,
-                      port_open, run_java_tool, wait_until)
+from conftest import (KAFKA_TEST_DEFAULTS, ManagedProcess, ROOT, create_topic,
+                      format_kraft_storage, free_port, java_cmd, kafkars_bin, kcat_broker_count,
+                      port_open, wait_until)
 
 pytestmark = pytest.mark.java
 
@@ -93,15 +93,7 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,
 SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs={data}
-num.partitions=1
-auto.create.topics.enable=true
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=2
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+""" + KAFKA_TEST_DEFAULTS.format(offsets_partitions=2) + """\
 ssl.keystore.type=PEM
 ssl.keystore.location={keystore}
 ssl.truststore.type=PEM
@@ -138,12 +130,10 @@ class SecureKafka:
             plain=self.plain, ctrl=self.ctrl, ssl=self.ssl, sasl_ssl=self.sasl_ssl,
             oauth=self.oauth, data=base / "data", keystore=self.certs["keystore"],
             ca=self.certs["ca"], user=USER, password=PASSWORD, reauth=REAUTH_MS))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_java_tool("kafka.tools.StorageTool",
-                      ["format", "--standalone", f"--cluster-id={cluster_id}", "-c", str(config),
-                       "--add-scram", f"SCRAM-SHA-256=[name={USER},password={PASSWORD}]",
-                       "--add-scram", f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]"],
-                      timeout=120, libs=libs)
+        format_kraft_storage(
+            libs, config,
+            "--add-scram", f"SCRAM-SHA-256=[name={USER},password={PASSWORD}]",
+            "--add-scram", f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]")
         self.process = ManagedProcess(
             "Apache Kafka (secured)", java_cmd(libs, "kafka.Kafka", [str(config)], heap="512m"),
             base / "kafka.log", base)
@@ -156,9 +146,7 @@ class SecureKafka:
             if not all(port_open("127.0.0.1", p)
                        for p in (self.plain, self.ssl, self.sasl_ssl, self.oauth)):
                 return False
-            out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
-                                 capture_output=True, timeout=10)
-            return out.returncode == 0 and b" 1 brokers:" in out.stdout
+            return kcat_broker_count(self.bootstrap) == 1
 
         try:
             wait_until(ready, 120, "secured Apache Kafka", interval=0.2)
