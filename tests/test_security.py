@@ -27,9 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (KAFKA_TEST_DEFAULTS, ManagedProcess, ROOT, create_topic,
+from conftest import (KAFKA_TEST_DEFAULTS, ManagedProcess, create_topic,
                       format_kraft_storage, free_port, java_cmd, kafkars_bin, kcat_broker_count,
                       port_open, wait_until)
+from test_packaging import php_ext
 
 pytestmark = pytest.mark.java
 
@@ -412,17 +413,6 @@ def test_bad_security_config_fails_at_creation(secure_kafka, sec_topic):
 # --------------------------------------------------------------------------------------------
 # kafkars.so
 # --------------------------------------------------------------------------------------------
-
-
-def php_ext() -> Path | None:
-    env = os.environ.get("KAFKARS_EXT")
-    if env:
-        return Path(env)
-    for candidate in (ROOT / "target/release/kafkars.so",
-                      ROOT / "target/debug/libkafkars_php.so"):
-        if candidate.exists():
-            return candidate
-    return None
 
 
 PHP_ROUND_TRIP = r"""<?php
