@@ -162,12 +162,40 @@ class ManagedProcess:
             return None
 
 
+class OneProcessServer:
+    """What a server run as one ManagedProcess (``self._process``) answers the same way."""
+
+    _process: ManagedProcess
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._process.proc.pid if self._process.proc else None
+
+    @property
+    def started_in(self) -> Optional[float]:
+        """Seconds from spawn to ready (for start-up figures)."""
+        return self._process.started_in
+
+    def running(self) -> bool:
+        return self._process.running()
+
+    def check_alive(self) -> None:
+        self._process.check_alive()
+
+    def kill9(self) -> None:
+        """SIGKILL: no shutdown hooks, no flush. The data dir stays."""
+        self._process.kill9()
+
+    def log_text(self) -> str:
+        return self._process.log_text()
+
+
 # --------------------------------------------------------------------------------------------
 # kafkars broker
 # --------------------------------------------------------------------------------------------
 
 
-class KafkarsBroker:
+class KafkarsBroker(OneProcessServer):
     """``kafkars broker`` on 127.0.0.1:<free port> with a data dir that survives restarts."""
 
     kind = "kafkars"
@@ -192,10 +220,6 @@ class KafkarsBroker:
         env.setdefault("RUST_BACKTRACE", "1")
         self._process = ManagedProcess("kafkars broker", argv, log_path, self.data_dir.parent, env)
 
-    @property
-    def pid(self) -> Optional[int]:
-        return self._process.proc.pid if self._process.proc else None
-
     def start(self, timeout: float = START_TIMEOUT) -> "KafkarsBroker":
         t0 = time.monotonic()
         self._process.spawn()
@@ -211,21 +235,6 @@ class KafkarsBroker:
         self._process.started_in = time.monotonic() - t0
         return self
 
-    @property
-    def started_in(self) -> Optional[float]:
-        """Seconds from spawn to the listening port (for start-up figures)."""
-        return self._process.started_in
-
-    def running(self) -> bool:
-        return self._process.running()
-
-    def check_alive(self) -> None:
-        self._process.check_alive()
-
-    def kill9(self) -> None:
-        """SIGKILL: no shutdown hooks, no flush. The data dir stays."""
-        self._process.kill9()
-
     def stop(self, timeout: float = STOP_TIMEOUT) -> Optional[int]:
         """SIGTERM and wait (bounded). Returns the exit code, ``None`` if it had to be killed."""
         return self._process.terminate(timeout)
@@ -235,9 +244,6 @@ class KafkarsBroker:
         if self.running():
             self.stop()
         return self.start(timeout)
-
-    def log_text(self) -> str:
-        return self._process.log_text()
 
     def close(self) -> None:
         if self.running():
@@ -404,7 +410,7 @@ def kcat_broker_count(bootstrap: str) -> int:
     return int(m.group(1)) if out.returncode == 0 and m else 0
 
 
-class ApacheKafka:
+class ApacheKafka(OneProcessServer):
     """A single-node Apache Kafka (KRaft) from the Maven jars."""
 
     kind = "kafka"
@@ -427,14 +433,6 @@ class ApacheKafka:
             "Apache Kafka", java_cmd(libs, "kafka.Kafka", [str(self.config)], heap=heap),
             self.base / "kafka.log", self.base)
 
-    @property
-    def pid(self) -> Optional[int]:
-        return self._process.proc.pid if self._process.proc else None
-
-    @property
-    def started_in(self) -> Optional[float]:
-        return self._process.started_in
-
     def start(self, timeout: float = 120) -> "ApacheKafka":
         t0 = time.monotonic()
         self._process.spawn()
@@ -453,20 +451,8 @@ class ApacheKafka:
         self._process.started_in = time.monotonic() - t0
         return self
 
-    def running(self) -> bool:
-        return self._process.running()
-
-    def check_alive(self) -> None:
-        self._process.check_alive()
-
     def stop(self, timeout: float = 30) -> Optional[int]:
         return self._process.terminate(timeout)
-
-    def kill9(self) -> None:
-        self._process.kill9()
-
-    def log_text(self) -> str:
-        return self._process.log_text()
 
     def close(self) -> None:
         if self.running():
