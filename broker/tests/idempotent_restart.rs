@@ -4,8 +4,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{create_topic, name, produce_one, producer_batch, Client, TestBroker};
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use common::{create_topic, fetch_from_start, produce_one, producer_batch, Client, TestBroker};
 use kafka_protocol::messages::*;
 use kafka_protocol::records::Compression;
 
@@ -31,17 +30,7 @@ async fn produce(c: &mut Client, topic: &str, records: &Bytes) -> (i16, i64) {
 }
 
 async fn high_watermark(c: &mut Client, topic: &str) -> i64 {
-    let req = FetchRequest::default()
-        .with_max_wait_ms(0)
-        .with_min_bytes(1)
-        .with_max_bytes(1 << 20)
-        .with_topics(vec![FetchTopic::default()
-            .with_topic(name(topic))
-            .with_partitions(vec![FetchPartition::default()
-                .with_partition(0)
-                .with_fetch_offset(0)
-                .with_partition_max_bytes(1 << 20)])]);
-    let r = c.call(12, &req).await;
+    let r = fetch_from_start(c, 12, topic, 0).await;
     r.responses[0].partitions[0].high_watermark
 }
 

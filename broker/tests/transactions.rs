@@ -5,9 +5,8 @@
 mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::{create_topic, name, produce_one, txn_batch, Client, TestBroker};
+use common::{create_topic, fetch_from_start, name, produce_one, txn_batch, Client, TestBroker};
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
@@ -63,18 +62,7 @@ async fn produce(c: &mut Client, id: &str, topic: &str, records: &Bytes) -> (i16
 
 /// Fetch from offset 0: (high watermark, last stable offset, record bytes, aborted list).
 async fn fetch(c: &mut Client, topic: &str, isolation: i8) -> (i64, i64, usize, Vec<(i64, i64)>) {
-    let req = FetchRequest::default()
-        .with_max_wait_ms(0)
-        .with_min_bytes(1)
-        .with_max_bytes(1 << 20)
-        .with_isolation_level(isolation)
-        .with_topics(vec![FetchTopic::default()
-            .with_topic(name(topic))
-            .with_partitions(vec![FetchPartition::default()
-                .with_partition(0)
-                .with_fetch_offset(0)
-                .with_partition_max_bytes(1 << 20)])]);
-    let r = c.call(11, &req).await;
+    let r = fetch_from_start(c, 11, topic, isolation).await;
     let p = &r.responses[0].partitions[0];
     let aborted = p
         .aborted_transactions

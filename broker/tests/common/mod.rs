@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    CreateTopicsRequest, CreateTopicsResponse, ProduceRequest, RequestHeader, ResponseHeader,
-    TopicName, TransactionalId,
+    CreateTopicsRequest, CreateTopicsResponse, FetchRequest, FetchResponse, ProduceRequest,
+    RequestHeader, ResponseHeader, TopicName, TransactionalId,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use kafka_protocol::records::{
@@ -284,4 +285,26 @@ pub async fn produce_one(
     let r = c.call(9, &req).await;
     let p = &r.responses[0].partition_responses[0];
     (p.error_code, p.base_offset)
+}
+
+/// Fetches partition 0 of `topic` from offset 0 at `version` without waiting (up to 1 MiB),
+/// with `isolation` (0 read_uncommitted, 1 read_committed).
+pub async fn fetch_from_start(
+    c: &mut Client,
+    version: i16,
+    topic: &str,
+    isolation: i8,
+) -> FetchResponse {
+    let req = FetchRequest::default()
+        .with_max_wait_ms(0)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_isolation_level(isolation)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(name(topic))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    c.call(version, &req).await
 }
