@@ -201,17 +201,7 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
                 inner.wake.notify_one();
                 match worst {
                     None => {}
-                    Some((code, Action::Fatal)) => {
-                        let code = normalize(code);
-                        set_fatal(
-                            &inner,
-                            code,
-                            format!(
-                                "Failed to add partitions to transaction: {}",
-                                code.description()
-                            ),
-                        );
-                    }
+                    Some((code, Action::Fatal)) => add_partitions_failed_fatally(&inner, code),
                     // OPERATION_NOT_ATTEMPTED alone is not an error of its own.
                     Some((code, Action::Abortable)) => set_abortable(
                         &inner,
@@ -234,17 +224,7 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
                 }
             }
             Err(e) => match classify(e.code) {
-                Action::Fatal => {
-                    let code = normalize(e.code);
-                    set_fatal(
-                        &inner,
-                        code,
-                        format!(
-                            "Failed to add partitions to transaction: {}",
-                            code.description()
-                        ),
-                    );
-                }
+                Action::Fatal => add_partitions_failed_fatally(&inner, e.code),
                 Action::Abortable => set_abortable(
                     &inner,
                     e.code,
@@ -266,6 +246,19 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
             tokio::time::sleep(d).await;
         }
     }
+}
+
+/// AddPartitionsToTxn failed with a fatal error (a partition's or the request's).
+fn add_partitions_failed_fatally(inner: &Inner, code: ErrorCode) {
+    let code = normalize(code);
+    set_fatal(
+        inner,
+        code,
+        format!(
+            "Failed to add partitions to transaction: {}",
+            code.description()
+        ),
+    );
 }
 
 async fn add_partitions(
