@@ -129,6 +129,14 @@ class ManagedProcess:
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=self.cwd, env=self.env, start_new_session=True)
 
+    def wait_ready(self, ready: Callable[[], object], timeout: float, what: str,
+                   interval: float = 0.05) -> None:
+        """``wait_until(ready)``; on time-out the error carries the tail of the log."""
+        try:
+            wait_until(ready, timeout, what, interval=interval)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; log tail:\n{self.log_text()}") from None
+
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
@@ -228,10 +236,7 @@ class KafkarsBroker(OneProcessServer):
             self._process.check_alive()
             return port_open(self.host, self.port)
 
-        try:
-            wait_until(ready, timeout, f"kafkars broker to listen on {self.bootstrap}")
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; log tail:\n{self.log_text()}") from None
+        self._process.wait_ready(ready, timeout, f"kafkars broker to listen on {self.bootstrap}")
         self._process.started_in = time.monotonic() - t0
         return self
 
@@ -444,10 +449,7 @@ class ApacheKafka(OneProcessServer):
             # Listening is not enough: wait until metadata names this broker.
             return kcat_broker_count(self.bootstrap) == 1
 
-        try:
-            wait_until(ready, timeout, f"Apache Kafka on {self.bootstrap}", interval=0.2)
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; log tail:\n{self._process.log_text()}") from None
+        self._process.wait_ready(ready, timeout, f"Apache Kafka on {self.bootstrap}", interval=0.2)
         self._process.started_in = time.monotonic() - t0
         return self
 

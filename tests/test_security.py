@@ -29,7 +29,7 @@ import pytest
 
 from conftest import (KAFKA_TEST_DEFAULTS, ManagedProcess, create_topic,
                       format_kraft_storage, free_port, java_cmd, kafkars_bin, kcat_broker_count,
-                      port_open, wait_until)
+                      port_open)
 from test_packaging import php_ext
 
 pytestmark = pytest.mark.java
@@ -149,10 +149,7 @@ class SecureKafka:
                 return False
             return kcat_broker_count(self.bootstrap) == 1
 
-        try:
-            wait_until(ready, 120, "secured Apache Kafka", interval=0.2)
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; log tail:\n{self.process.log_text()}") from None
+        self.process.wait_ready(ready, 120, "secured Apache Kafka", interval=0.2)
 
     def log_text(self) -> str:
         return self.process.log_text()
