@@ -322,6 +322,22 @@ fn retriable(code: ErrorCode, msg: impl Into<String>) -> KafkaError {
     e
 }
 
+/// [`set_fatal`], and the fatal error the failing API returns.
+fn raise_fatal(inner: &Inner, code: ErrorCode, msg: String) -> KafkaError {
+    set_fatal(inner, code, msg.clone());
+    let mut e = plain(code, msg);
+    e.fatal = true;
+    e
+}
+
+/// [`set_abortable`], and the error (`txn_requires_abort`) the failing API returns.
+fn raise_abortable(inner: &Inner, code: ErrorCode, msg: String) -> KafkaError {
+    set_abortable(inner, code, msg.clone());
+    let mut e = plain(code, msg);
+    e.txn_requires_abort = true;
+    e
+}
+
 /// `rd_kafka_txn_normalize_err`: the fencing errors become `_FENCED`.
 fn normalize(code: ErrorCode) -> ErrorCode {
     match code.0 {
@@ -614,6 +630,42 @@ impl Producer {
         }
     }
 
+    /// The API bracket around commit and abort (`api_begin` … `api_end`, resumable): `run`
+    /// drives the call; a `flush` that stopped with its own error (`Err(E)`) ends no API.
+    fn ending_api<E>(
+        &self,
+        api: &'static str,
+        run: impl FnOnce(&Txn) -> FlushResult<E>,
+    ) -> FlushResult<E> {
+        let txn = match self.txn() {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(e) = txn.api_begin(api) {
+            return Ok(Err(e));
+        }
+        let r = run(txn);
+        if let Ok(r) = &r {
+            txn.api_end(api, true, r);
+        }
+        r
+    }
+
+    /// EndTxn on the coordinator (commit or abort) within `deadline`; the client's own
+    /// timeout becomes the retriable `_TIMED_OUT` of the API.
+    fn end_on_coordinator(&self, commit: bool, deadline: Instant) -> Result<()> {
+        let inner = self.inner.clone();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let r = self
+            .inner
+            .client
+            .block_on(left, async move { end_txn(inner, commit, deadline).await });
+        match r {
+            Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => Err(timed_out()),
+            r => r,
+        }
+    }
+
     /// [`Producer::commit_transaction_with`] with [`Producer::flush`] (events are dropped).
     ///
     /// # Errors
@@ -635,18 +687,9 @@ impl Producer {
         timeout: Duration,
         flush: impl FnMut(Duration) -> FlushResult<E>,
     ) -> FlushResult<E> {
-        let txn = match self.txn() {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Err(e) = txn.api_begin("commit_transaction") {
-            return Ok(Err(e));
-        }
-        let r = self.commit_transaction_inner(txn, timeout, flush);
-        if let Ok(r) = &r {
-            txn.api_end("commit_transaction", true, r);
-        }
-        r
+        self.ending_api("commit_transaction", |txn| {
+            self.commit_transaction_inner(txn, timeout, flush)
+        })
     }
 
     fn commit_transaction_inner<E>(
@@ -692,10 +735,11 @@ impl Producer {
         if fails > 0 {
             let msg =
                 format!("{fails} message(s) failed delivery (see individual delivery reports)");
-            set_abortable(&self.inner, ErrorCode::INCONSISTENT, msg.clone());
-            let mut e = plain(ErrorCode::INCONSISTENT, msg);
-            e.txn_requires_abort = true;
-            return Ok(Err(e));
+            return Ok(Err(raise_abortable(
+                &self.inner,
+                ErrorCode::INCONSISTENT,
+                msg,
+            )));
         }
         let needs_end = {
             let mut g = txn.lock();
@@ -703,18 +747,8 @@ impl Producer {
             g.req_cnt > 0
         };
         if needs_end {
-            let inner = self.inner.clone();
-            let left = deadline.saturating_duration_since(Instant::now());
-            let r = self
-                .inner
-                .client
-                .block_on(left, async move { end_txn(inner, true, deadline).await });
-            match r {
-                Ok(()) => {}
-                Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => {
-                    return Ok(Err(timed_out()))
-                }
-                Err(e) => return Ok(Err(e)),
+            if let Err(e) = self.end_on_coordinator(true, deadline) {
+                return Ok(Err(e));
             }
         }
         self.complete_transaction();
@@ -741,18 +775,9 @@ impl Producer {
         timeout: Duration,
         flush: impl FnMut(Duration) -> FlushResult<E>,
     ) -> FlushResult<E> {
-        let txn = match self.txn() {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Err(e) = txn.api_begin("abort_transaction") {
-            return Ok(Err(e));
-        }
-        let r = self.abort_transaction_inner(txn, timeout, flush);
-        if let Ok(r) = &r {
-            txn.api_end("abort_transaction", true, r);
-        }
-        r
+        self.ending_api("abort_transaction", |txn| {
+            self.abort_transaction_inner(txn, timeout, flush)
+        })
     }
 
     fn abort_transaction_inner<E>(
@@ -794,18 +819,8 @@ impl Producer {
             g.req_cnt > 0
         };
         if needs_end {
-            let inner = self.inner.clone();
-            let left = deadline.saturating_duration_since(Instant::now());
-            let r = self
-                .inner
-                .client
-                .block_on(left, async move { end_txn(inner, false, deadline).await });
-            match r {
-                Ok(()) => {}
-                Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => {
-                    return Ok(Err(timed_out()))
-                }
-                Err(e) => return Ok(Err(e)),
+            if let Err(e) = self.end_on_coordinator(false, deadline) {
+                return Ok(Err(e));
             }
         }
         if txn.lock().needs_bump {

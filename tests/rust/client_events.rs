@@ -5,25 +5,10 @@
 #[path = "common.rs"]
 mod common;
 
-use kafkars::{Admin, Config, ErrorCode, Event, KafkaConsumer, Message, Producer};
+use common::{conf, consume_ok, create};
+use kafkars::{Admin, ErrorCode, Event, KafkaConsumer, Producer};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
-    let mut c = Config::new();
-    c.set("bootstrap.servers", addr).unwrap();
-    for (k, v) in extra {
-        c.set(k, v).unwrap();
-    }
-    c
-}
-
-fn create(addr: &str, topic: &str, parts: i32) {
-    Admin::new(&conf(addr, &[]))
-        .unwrap()
-        .create_topic(topic, parts, 1, &[], Duration::from_secs(10))
-        .unwrap();
-}
 
 fn produce(addr: &str, topic: &str, n: usize) {
     let p = Producer::new(conf(addr, &[("linger.ms", "1")])).unwrap();
@@ -42,19 +27,6 @@ fn stats_of(evs: &[Event]) -> Vec<Value> {
             _ => None,
         })
         .collect()
-}
-
-fn consume_ok(c: &KafkaConsumer, n: usize, timeout: Duration) -> Vec<Message> {
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n && Instant::now() < deadline {
-        if let Some(m) = c.consume(Duration::from_millis(100)) {
-            if m.err.is_ok() {
-                out.push(m);
-            }
-        }
-    }
-    out
 }
 
 #[test]
