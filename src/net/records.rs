@@ -29,6 +29,7 @@
 use crate::error::{ErrorCode, KafkaError, Result};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::compression::{Compressor, Decompressor, Gzip, Lz4, Snappy, Zstd};
+use std::mem::MaybeUninit;
 
 /// Size of the batch header.
 pub const BATCH_HEADER_LEN: usize = 61;
@@ -102,24 +103,26 @@ fn opt_len(b: Option<&[u8]>) -> usize {
     }
 }
 
-/// The small fields between a record's byte strings (varints, attributes), gathered on the
-/// stack and appended with one copy: `BytesMut::put_u8` is a call and a `memcpy` per byte.
-struct Fields {
-    bytes: [u8; 32],
-    len: usize,
+/// Writes one record into the reserved, not yet initialised tail of a batch buffer: bytes
+/// are stored one by one and strings copied, with no per-field length or capacity
+/// bookkeeping (`BytesMut::put_u8` is a call and a `memcpy` per byte).
+struct RecordWriter<'a> {
+    dst: &'a mut [MaybeUninit<u8>],
+    pos: usize,
 }
 
-impl Fields {
-    fn new() -> Fields {
-        Fields {
-            bytes: [0; 32],
-            len: 0,
-        }
+impl RecordWriter<'_> {
+    fn byte(&mut self, b: u8) {
+        self.dst[self.pos].write(b);
+        self.pos += 1;
     }
 
-    fn byte(&mut self, b: u8) {
-        self.bytes[self.len] = b;
-        self.len += 1;
+    fn bytes(&mut self, b: &[u8]) {
+        let dst = &mut self.dst[self.pos..self.pos + b.len()];
+        for (d, s) in dst.iter_mut().zip(b) {
+            d.write(*s);
+        }
+        self.pos += b.len();
     }
 
     fn uvarint(&mut self, mut v: u64) {
@@ -139,20 +142,14 @@ impl Fields {
     }
 
     /// A nullable byte string: its length (-1 for null), then the bytes themselves.
-    fn opt(&mut self, buf: &mut BytesMut, b: Option<&[u8]>) {
+    fn opt(&mut self, b: Option<&[u8]>) {
         match b {
             None => self.varint(-1),
             Some(b) => {
                 self.varint(b.len() as i32);
-                self.flush(buf);
-                buf.extend_from_slice(b);
+                self.bytes(b);
             }
         }
-    }
-
-    fn flush(&mut self, buf: &mut BytesMut) {
-        buf.extend_from_slice(&self.bytes[..self.len]);
-        self.len = 0;
     }
 }
 
@@ -220,20 +217,29 @@ pub fn encode_record_sized(
 ) {
     // The zero deltas took one byte each.
     let body = zero_body - 2 + varlong_len(ts_delta) + varint_len(offset_delta);
-    buf.reserve(body + 5);
-    let mut f = Fields::new();
-    f.varint(body as i32);
-    f.byte(0);
-    f.varlong(ts_delta);
-    f.varint(offset_delta);
-    f.opt(buf, key);
-    f.opt(buf, value);
-    f.varint(headers.len() as i32);
+    let total = record_len(body);
+    buf.reserve(total);
+    let mut w = RecordWriter {
+        dst: &mut buf.spare_capacity_mut()[..total],
+        pos: 0,
+    };
+    w.varint(body as i32);
+    w.byte(0);
+    w.varlong(ts_delta);
+    w.varint(offset_delta);
+    w.opt(key);
+    w.opt(value);
+    w.varint(headers.len() as i32);
     for (k, v) in headers {
-        f.opt(buf, Some(k.as_bytes()));
-        f.opt(buf, *v);
+        w.opt(Some(k.as_bytes()));
+        w.opt(*v);
     }
-    f.flush(buf);
+    // Every one of the `total` bytes must have been written before they become part of the
+    // buffer (a wrong size would otherwise expose uninitialised memory).
+    assert_eq!(w.pos, total, "record size mismatch");
+    // SAFETY: `reserve(total)` made room for `total` more bytes and the writer initialised
+    // all of them (checked above).
+    unsafe { buf.set_len(buf.len() + total) };
 }
 
 /// Compresses a records section with `codec`.
@@ -615,7 +621,68 @@ mod tests {
         let _ = decode_batches(Bytes::from_static(&[0u8; 40]), 0, &mut Vec::new());
     }
 
+    type Rec = (
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Vec<(String, Option<Vec<u8>>)>,
+        i64,
+    );
+
+    fn arb_record() -> impl proptest::strategy::Strategy<Value = Rec> {
+        use proptest::prelude::*;
+        let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200));
+        (
+            bytes(),
+            bytes(),
+            proptest::collection::vec(("[a-z]{0,12}", bytes()), 0..4),
+            0i64..(1 << 40),
+        )
+    }
+
     proptest::proptest! {
+        /// What the producer encodes (record by record, deltas from the first timestamp,
+        /// sizes known beforehand) is what a reader decodes, byte for byte.
+        #[test]
+        fn encoded_records_decode_to_what_was_written(
+            recs in proptest::collection::vec(arb_record(), 1..20),
+        ) {
+            let mut buf = BytesMut::new();
+            let base = 1_700_000_000_000i64;
+            for (i, (k, v, h, dt)) in recs.iter().enumerate() {
+                let hs: Vec<HeaderRef<'_>> =
+                    h.iter().map(|(n, v)| (n.as_str(), v.as_deref())).collect();
+                let zero = body_size(0, 0, k.as_deref(), v.as_deref(), &hs);
+                let before = buf.len();
+                encode_record_sized(&mut buf, zero, *dt, i as i32, k.as_deref(), v.as_deref(), &hs);
+                proptest::prop_assert_eq!(
+                    buf.len() - before,
+                    record_size(*dt, i as i32, k.as_deref(), v.as_deref(), &hs)
+                );
+            }
+            let h = BatchHeader {
+                count: recs.len() as i32,
+                base_timestamp: base,
+                max_timestamp: base + recs.iter().map(|r| r.3).max().unwrap_or(0),
+                producer_id: -1,
+                producer_epoch: -1,
+                base_sequence: -1,
+                codec: Codec::None,
+                transactional: false,
+            };
+            let mut out = Vec::new();
+            decode_batches(build_batch(&h, &buf), 0, &mut out).unwrap();
+            proptest::prop_assert_eq!(out.len(), recs.len());
+            for (i, (d, (k, v, hs, dt))) in out.iter().zip(&recs).enumerate() {
+                proptest::prop_assert_eq!(d.offset, i as i64);
+                proptest::prop_assert_eq!(d.timestamp, base + dt);
+                proptest::prop_assert_eq!(d.key.as_deref(), k.as_deref());
+                proptest::prop_assert_eq!(d.value.as_deref(), v.as_deref());
+                let got: Vec<(String, Option<Vec<u8>>)> =
+                    d.headers.iter().map(|(n, v)| (n.clone(), v.as_ref().map(|b| b.to_vec()))).collect();
+                proptest::prop_assert_eq!(&got, hs);
+            }
+        }
+
         #[test]
         fn decode_never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let _ = decode_batches(Bytes::from(data), 0, &mut Vec::new());
