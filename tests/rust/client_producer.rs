@@ -153,6 +153,37 @@ fn idempotent_producer_delivers() {
     assert_eq!(r.last().unwrap().offset, 199);
 }
 
+/// `block = true` (php's RD_KAFKA_MSG_F_BLOCK) through a ten-message queue: each produce()
+/// waits for room instead of failing, and every message lands, in order.
+#[test]
+fn blocking_produce_waits_for_room_in_a_small_queue() {
+    let Some(b) = common::broker() else { return };
+    let t = common::topic("block");
+    let p = Producer::new(conf(
+        &b.addr,
+        &[("queue.buffering.max.messages", "10"), ("linger.ms", "1")],
+    ))
+    .unwrap();
+    let n = 2000;
+    for i in 0..n {
+        let v = format!("m{i}");
+        p.produce(&t, 0, Some(v.as_bytes()), None, &[], 0, 0, true)
+            .unwrap();
+        assert!(
+            p.out_queue_len() <= 10,
+            "out-queue {} > 10",
+            p.out_queue_len()
+        );
+    }
+    p.flush(Duration::from_secs(20)).unwrap();
+    assert_eq!(p.out_queue_len(), 0);
+    let (_, hi) = p
+        .client()
+        .query_watermark_offsets(&t, 0, Duration::from_secs(5))
+        .unwrap();
+    assert_eq!(hi, n);
+}
+
 #[test]
 fn queue_full_without_broker() {
     let p = Producer::new(conf(
