@@ -341,6 +341,9 @@ impl Consumer {
         name: String,
         conf: kafkars::TopicConfig,
     ) -> PhpResult<TopicRet> {
+        if let Ok(consumer) = self_.state.consumer() {
+            consumer.name_topic(&name);
+        }
         let owner = ops::this_zval(self_);
         TopicRet::new(ConsumerTopic::new(owner, name, conf))
     }

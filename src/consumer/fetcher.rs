@@ -223,6 +223,11 @@ impl Fetcher {
         Ok(())
     }
 
+    /// Whether `topic`/`partition` is started (librdkafka's "desired" partition).
+    pub(crate) fn is_started(&self, topic: &str, partition: i32) -> bool {
+        self.lock().map.contains_key(&(Arc::from(topic), partition))
+    }
+
     /// Pauses or resumes fetching; paused partitions hand out nothing.
     pub(crate) fn set_paused(&self, topic: &str, partition: i32, paused: bool) -> ErrorCode {
         let mut p = self.lock();

@@ -10,7 +10,8 @@ use crate::config::Config;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{Event, EventQueue};
 use crate::topic_partition::{TopicPartition, OFFSET_BEGINNING, OFFSET_END, OFFSET_STORED};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,11 @@ pub struct Consumer {
     events: Arc<EventQueue>,
     coordinator: Option<Coordinator>,
     stored: Arc<Mutex<BTreeMap<(String, i32), i64>>>,
+    /// Some partition was started once (librdkafka's simple-consumer mark): from then on
+    /// offsets may be stored for partitions that are not started.
+    started_once: AtomicBool,
+    /// Topics whose metadata was asked for when the application named them.
+    topics_named: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -68,12 +74,61 @@ impl Consumer {
             fetcher,
             events,
             stored,
+            started_once: AtomicBool::new(false),
+            topics_named: Mutex::new(HashSet::new()),
         })
     }
 
     /// The role-independent queries.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The application named `topic` (`newTopic()`): as librdkafka does for a new topic
+    /// object, its metadata is asked for in the background (once per name, without creating
+    /// the topic), so that its partitions become known to [`Consumer::check_partition`].
+    pub fn name_topic(&self, topic: &str) {
+        if !self.client.guard.is_owner() {
+            return;
+        }
+        let first = self
+            .topics_named
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(topic.to_string());
+        if first {
+            let cluster = self.client.cluster.clone();
+            let topics = [topic.to_string()];
+            self.client.handle.spawn(async move {
+                // A failure leaves the topic unknown until a later refresh; nothing waits.
+                let _ = cluster.fetch_metadata(Some(&topics), false).await;
+            });
+        }
+    }
+
+    fn in_metadata(&self, topic: &str, partition: i32) -> bool {
+        self.client
+            .cluster
+            .topic(topic)
+            .is_some_and(|t| t.err.is_ok() && t.partitions.iter().any(|p| p.id == partition))
+    }
+
+    /// librdkafka's partition lookup for the per-partition calls (`consume`,
+    /// `consume_batch`, `consume_stop`, consume callbacks): a partition is known when the
+    /// cached metadata lists it or when it is started; `PARTITION_UA` (-1) always is.
+    ///
+    /// # Errors
+    /// `_UNKNOWN_PARTITION` otherwise (e.g. right after `newTopic()`, before its metadata
+    /// arrived, or past the topic's partition count).
+    pub fn check_partition(&self, topic: &str, partition: i32) -> Result<()> {
+        if partition == crate::topic_partition::PARTITION_UA
+            || self.fetcher.is_started(topic, partition)
+            || self.in_metadata(topic, partition)
+        {
+            Ok(())
+        } else {
+            Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION))
+        }
     }
 
     fn reset_offset(&self) -> i64 {
@@ -119,15 +174,17 @@ impl Consumer {
             };
         }
         self.fetcher.start_partition(topic, partition, off);
+        self.started_once.store(true, Ordering::Relaxed);
         Ok(())
     }
 
     /// Stops fetching a partition (committing its stored offset when `group.id` is set).
     ///
     /// # Errors
-    /// `_STATE` in a forked child.
+    /// `_UNKNOWN_PARTITION` as [`Consumer::check_partition`]; `_STATE` in a forked child.
     pub fn consume_stop(&self, topic: &str, partition: i32) -> Result<()> {
         self.client.guard.check()?;
+        self.check_partition(topic, partition)?;
         self.fetcher.stop_partition(topic, partition);
         let off = self
             .stored
@@ -198,10 +255,20 @@ impl Consumer {
     /// Stores `offset` as the partition's offset to commit (`offsetStore`); php passes the
     /// consumed message's offset, and the next offset (`offset + 1`) is what gets committed.
     ///
+    /// As librdkafka, the partition must be in the cached metadata (being started is not
+    /// enough), and before any partition was ever started only logical offsets are taken.
+    ///
     /// # Errors
-    /// `_STATE` in a forked child.
+    /// `_UNKNOWN_PARTITION` for a partition the metadata does not list; `_STATE` for an
+    /// absolute offset before any `consume_start`, and in a forked child.
     pub fn offset_store(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         self.client.guard.check()?;
+        if !self.in_metadata(topic, partition) {
+            return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION));
+        }
+        if !self.started_once.load(Ordering::Relaxed) && offset.saturating_add(1) >= 0 {
+            return Err(KafkaError::new(ErrorCode::STATE));
+        }
         self.stored
             .lock()
             .unwrap_or_else(|e| e.into_inner())
