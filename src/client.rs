@@ -117,10 +117,21 @@ impl Client {
         } else {
             Some(cluster.cached_topics())
         };
-        let auto = self.conf.get_bool("allow.auto.create.topics");
+        let auto = self.allow_auto_create_topics();
         self.block_on(timeout, async move {
             cluster.fetch_metadata(topics.as_deref(), auto).await
         })
+    }
+
+    /// `allow.auto.create.topics`: librdkafka's default is true for a producer and false
+    /// for a consumer, so a producer's metadata request for a topic lets a broker with
+    /// `auto.create.topics.enable` create it.
+    pub fn allow_auto_create_topics(&self) -> bool {
+        if self.conf.is_set("allow.auto.create.topics") {
+            self.conf.get_bool("allow.auto.create.topics")
+        } else {
+            self.cluster.instance.kind() == "producer"
+        }
     }
 
     /// The controller's node id (`getControllerId`), -1 if unknown.
