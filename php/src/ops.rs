@@ -19,7 +19,7 @@ use kafkars::TopicConfig;
 
 use crate::callbacks::{invoke, CallbackKind};
 use crate::client::ClientState;
-use crate::exception::from_kafka;
+use crate::exception::{from_kafka, rdkafka_exception};
 use crate::kafka_consumer::CommitWhat;
 use crate::message::{new_message, MessageFields};
 use crate::metadata::{BrokerData, Metadata, MetadataData, PartitionData, TopicData};
@@ -459,7 +459,8 @@ pub fn incremental_assign(
     } else {
         c.incremental_unassign(&core)
     };
-    result.map_err(from_kafka)
+    // php-rdkafka throws librdkafka's error string here, with code 0.
+    result.map_err(|e| rdkafka_exception(e.message, 0))
 }
 
 pub fn assignment(state: &ClientState) -> PhpResult<Vec<TopicPartition>> {
