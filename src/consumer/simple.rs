@@ -142,39 +142,34 @@ impl Consumer {
     /// `OFFSET_END`, `OFFSET_STORED` (committed offset, else `auto.offset.reset`) or a tail
     /// offset (`offset_tail(n)`).
     ///
+    /// As with librdkafka this returns at once: the committed offset for `OFFSET_STORED` is
+    /// fetched in the background (retried until it arrives or the partition is stopped), so
+    /// an unreachable coordinator shows as nothing to consume, not as an error here.
+    ///
     /// # Errors
-    /// `_INVALID_ARG` for a negative partition, coordinator errors for STORED.
+    /// `_INVALID_ARG` for a negative partition; `_STATE` in a forked child.
     pub fn consume_start(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         self.client.guard.check()?;
         if partition < 0 {
             return Err(KafkaError::new(ErrorCode::INVALID_ARG));
         }
-        let mut off = offset;
-        if off == OFFSET_STORED {
-            off = match &self.coordinator {
-                None => self.reset_offset(),
-                Some(_) => {
-                    let tp = TopicPartition::new(topic, partition, OFFSET_STORED);
-                    let cluster = self.client.cluster.clone();
-                    let group = self
-                        .coordinator
-                        .as_ref()
-                        .map(|c| c.group_id.clone())
-                        .unwrap_or_default();
-                    let r = self
-                        .client
-                        .block_on(self.client.cluster.request_timeout(), async move {
-                            Coordinator::new(&group).fetch(&cluster, &[tp], false).await
-                        })?;
-                    r.first()
-                        .map(|t| t.offset)
-                        .filter(|o| *o >= 0)
-                        .unwrap_or_else(|| self.reset_offset())
-                }
-            };
-        }
-        self.fetcher.start_partition(topic, partition, off);
+        let stored = offset == OFFSET_STORED;
+        let off = match (&self.coordinator, stored) {
+            (None, true) => self.reset_offset(),
+            _ => offset,
+        };
+        let epoch = self.fetcher.start_partition(topic, partition, off);
         self.started_once.store(true, Ordering::Relaxed);
+        if let (Some(c), true) = (&self.coordinator, stored) {
+            self.client.handle.spawn(resolve_stored(
+                self.client.clone(),
+                Arc::downgrade(&self.fetcher),
+                c.group_id.clone(),
+                TopicPartition::new(topic, partition, OFFSET_STORED),
+                epoch,
+                self.reset_offset(),
+            ));
+        }
         Ok(())
     }
 
@@ -298,6 +293,49 @@ impl Consumer {
                 o
             })
             .collect()
+    }
+}
+
+/// Fetches the committed offset of a partition started at `OFFSET_STORED` and hands it (or
+/// `reset` when nothing is committed) to the fetcher; retries after a failure, every
+/// `fetch.error.backoff.ms`, until it succeeds or the partition is stopped or restarted.
+async fn resolve_stored(
+    client: Client,
+    fetcher: std::sync::Weak<Fetcher>,
+    group: String,
+    tp: TopicPartition,
+    epoch: u64,
+    reset: i64,
+) {
+    let coordinator = Coordinator::new(&group);
+    let backoff = Duration::from_millis(
+        client
+            .conf
+            .get_i64("fetch.error.backoff.ms")
+            .clamp(10, 60_000) as u64,
+    );
+    loop {
+        let result = coordinator
+            .fetch(&client.cluster, std::slice::from_ref(&tp), false)
+            .await;
+        let Some(f) = fetcher.upgrade() else { return };
+        match result {
+            Ok(r) => {
+                let off = r
+                    .first()
+                    .map(|t| t.offset)
+                    .filter(|o| *o >= 0)
+                    .unwrap_or(reset);
+                f.resolve_stored(&tp.topic, tp.partition, epoch, off);
+                return;
+            }
+            Err(_) if f.awaits_stored(&tp.topic, tp.partition, epoch) => {
+                drop(f);
+                coordinator.reset();
+                tokio::time::sleep(backoff).await;
+            }
+            Err(_) => return,
+        }
     }
 }
 
