@@ -318,6 +318,22 @@ fn check_assign(
     Ok(())
 }
 
+/// Failures to reach a coordinator at all, which librdkafka's group handler waits out
+/// (the caller's timeout decides) rather than reports.
+fn waits_for_coordinator(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::TRANSPORT
+            | ErrorCode::ALL_BROKERS_DOWN
+            | ErrorCode::RESOLVE
+            | ErrorCode::TIMED_OUT
+            | ErrorCode::WAIT_COORD
+            | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+            | ErrorCode::COORDINATOR_NOT_AVAILABLE
+            | ErrorCode::NOT_COORDINATOR
+    )
+}
+
 fn tp_key(tp: &TopicPartition) -> Tp {
     (tp.topic.clone(), tp.partition)
 }
@@ -683,10 +699,11 @@ impl KafkaConsumer {
         self.run(async move { core.commit(tps, false).await.map(|_| ()) })
     }
 
-    /// Committed offsets of `tps` (`getCommittedOffsets`).
+    /// Committed offsets of `tps` (`getCommittedOffsets`). As librdkafka, an unreachable
+    /// cluster or coordinator is waited out (asking again every 100 ms) until `timeout`.
     ///
     /// # Errors
-    /// `_TIMED_OUT` and coordinator errors.
+    /// `_TIMED_OUT` when no coordinator answered in time; the coordinator's errors.
     pub fn committed(
         &self,
         tps: &[TopicPartition],
@@ -696,9 +713,19 @@ impl KafkaConsumer {
         let core = self.core.clone();
         let tps = tps.to_vec();
         self.core.client.block_on(timeout, async move {
-            core.coordinator
-                .fetch(&core.client.cluster, &tps, true)
-                .await
+            loop {
+                match core
+                    .coordinator
+                    .fetch(&core.client.cluster, &tps, true)
+                    .await
+                {
+                    Err(e) if waits_for_coordinator(e.code) => {
+                        core.coordinator.reset();
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    r => return r,
+                }
+            }
         })
     }
 
