@@ -647,6 +647,15 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
                         ],
                     )?;
                 }
+            } else {
+                // Without either callback, librdkafka's default logger prints it.
+                let client = state.client();
+                client.logger().log(
+                    kafkars::log::level::ERR,
+                    "ERROR",
+                    "app",
+                    format_args!("{}: {reason}", client.name()),
+                );
             }
         }
         Event::Log {
