@@ -93,7 +93,8 @@ macro_rules! rdkafka_impl {
                 Ok(())
             }
 
-            /// Deprecated in php-rdkafka; kafkars logs through `setLogCb` only.
+            /// Deprecated in php-rdkafka; accepted and ignored: lines go to the log callback,
+            /// else to stderr (what php-rdkafka shows here, even after `RD_KAFKA_LOG_SYSLOG`).
             pub fn set_logger(&self, logger: PhpInt) -> PhpResult<()> {
                 self.state()?;
                 match logger.0 {
