@@ -54,6 +54,21 @@ impl Client {
         })
     }
 
+    /// Logs librdkafka's configuration warnings (`CONFWARN`, level 5) for this client; the
+    /// application calls it once its log sinks are in place.
+    pub fn warn_config(&self) {
+        if self.conf.bootstrap_servers().is_empty() {
+            self.logger().log(
+                crate::log::level::NOTICE,
+                "CONFWARN",
+                "app",
+                format_args!(
+                    "No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster"
+                ),
+            );
+        }
+    }
+
     /// The instance's logger (`setLogLevel`, log events on or off).
     pub fn logger(&self) -> &std::sync::Arc<crate::log::Logger> {
         self.cluster.logger()

@@ -151,6 +151,7 @@ impl ClientState {
         logger.set_log_events(callbacks.is_set(CallbackKind::Log));
         logger.set_print(!callbacks.is_set(CallbackKind::Log));
         logger.set_error_events(callbacks.is_set(CallbackKind::Error));
+        core_client.warn_config();
         crate::oauthbearer::on_create(core_client, &callbacks);
         Ok(ClientState {
             kind,

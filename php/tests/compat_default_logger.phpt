@@ -1,5 +1,5 @@
 --TEST--
-php-rdkafka parity: without a log callback, log lines go to stderr in librdkafka's format (%LEVEL|SECONDS.MS|FACILITY|NAME| [thrd:..]: text), filtered by log_level; with a log callback, nothing is printed
+php-rdkafka parity: without a log callback, log lines go to stderr in librdkafka's format (%LEVEL|SECONDS.MS|FACILITY|NAME| [thrd:..]: text), filtered by log_level; with a log callback, nothing is printed; a client without bootstrap.servers says so (CONFWARN)
 --SKIPIF--
 <?php if (!extension_loaded('rdkafka')) die('skip rdkafka (kafkars) not loaded');
 --FILE--
@@ -27,6 +27,9 @@ echo "log_level 2:\n";
 run(['log_level' => '2'], false);
 echo "log callback:\n";
 run([], true);
+echo "no bootstrap.servers:\n";
+new RdKafka\Producer();
+echo "done\n";
 ?>
 --EXPECTF--
 default:
@@ -36,3 +39,6 @@ log_level 2:
 error events: yes
 log callback:
 error events: yes
+no bootstrap.servers:
+%5|%d.%d|CONFWARN|rdkafka#producer-4| [thrd:app]: No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster
+done
