@@ -193,8 +193,11 @@ impl Core {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .clone();
+                // Only absolute offsets are committed: a stored logical one (`offsetStore`
+                // of -2) leaves nothing to commit (`_NO_OFFSET`), as in librdkafka.
                 stored
                     .into_iter()
+                    .filter(|(_, v)| *v >= 0)
                     .filter(|(k, v)| !only_changed || committed.get(k) != Some(v))
                     .map(|((t, p), o)| TopicPartition::new(t, p, o))
                     .collect()
@@ -658,10 +661,12 @@ impl KafkaConsumer {
     }
 
     /// Stores offsets to be committed (`offsetStore`, `storeOffsets`): `offset` is the next
-    /// offset to consume.
+    /// offset to consume. As librdkafka, a partition that is not assigned takes only a
+    /// logical offset (which is then never committed).
     ///
     /// # Errors
-    /// `_STATE` after close; `_UNKNOWN_PARTITION` for a partition not assigned.
+    /// `_STATE` after close, and for an absolute offset of a partition that is not assigned;
+    /// `_UNKNOWN_PARTITION` for a partition neither assigned nor in the cached metadata.
     pub fn store_offsets(&self, tps: &[TopicPartition]) -> Result<()> {
         self.check()?;
         let a = self
@@ -673,10 +678,19 @@ impl KafkaConsumer {
         let mut s = self.core.stored.lock().unwrap_or_else(|e| e.into_inner());
         for tp in tps {
             let k = tp_key(tp);
-            if !a.contains_key(&k) {
+            if a.contains_key(&k) {
+                s.insert(k, tp.offset);
+                continue;
+            }
+            let known = self.core.client.cluster.topic(&tp.topic).is_some_and(|t| {
+                t.err.is_ok() && t.partitions.iter().any(|p| p.id == tp.partition)
+            });
+            if !known {
                 return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION));
             }
-            s.insert(k, tp.offset);
+            if tp.offset >= 0 {
+                return Err(KafkaError::new(ErrorCode::STATE));
+            }
         }
         Ok(())
     }
