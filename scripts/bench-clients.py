@@ -110,6 +110,7 @@ def php_rates(topics, ext):
     c = json.loads(subprocess.run(php + ["php/bench/consume.php", topic, str(N),
                                          topics.bootstrap], check=True, capture_output=True,
                                   text=True, timeout=TIMEOUT, cwd=ROOT).stdout)
+    assert p["flush"] == 0, f"{ext} flush() returned {p['flush']}"
     assert c["messages"] == N, f"{ext} consumer read {c['messages']}"
     return p, c
 

@@ -22,7 +22,9 @@ else ``target/debug/kafkars``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -127,6 +129,14 @@ class ManagedProcess:
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=self.cwd, env=self.env, start_new_session=True)
 
+    def wait_ready(self, ready: Callable[[], object], timeout: float, what: str,
+                   interval: float = 0.05) -> None:
+        """``wait_until(ready)``; on time-out the error carries the tail of the log."""
+        try:
+            wait_until(ready, timeout, what, interval=interval)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; log tail:\n{self.log_text()}") from None
+
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
@@ -160,12 +170,40 @@ class ManagedProcess:
             return None
 
 
+class OneProcessServer:
+    """What a server run as one ManagedProcess (``self._process``) answers the same way."""
+
+    _process: ManagedProcess
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._process.proc.pid if self._process.proc else None
+
+    @property
+    def started_in(self) -> Optional[float]:
+        """Seconds from spawn to ready (for start-up figures)."""
+        return self._process.started_in
+
+    def running(self) -> bool:
+        return self._process.running()
+
+    def check_alive(self) -> None:
+        self._process.check_alive()
+
+    def kill9(self) -> None:
+        """SIGKILL: no shutdown hooks, no flush. The data dir stays."""
+        self._process.kill9()
+
+    def log_text(self) -> str:
+        return self._process.log_text()
+
+
 # --------------------------------------------------------------------------------------------
 # kafkars broker
 # --------------------------------------------------------------------------------------------
 
 
-class KafkarsBroker:
+class KafkarsBroker(OneProcessServer):
     """``kafkars broker`` on 127.0.0.1:<free port> with a data dir that survives restarts."""
 
     kind = "kafkars"
@@ -190,10 +228,6 @@ class KafkarsBroker:
         env.setdefault("RUST_BACKTRACE", "1")
         self._process = ManagedProcess("kafkars broker", argv, log_path, self.data_dir.parent, env)
 
-    @property
-    def pid(self) -> Optional[int]:
-        return self._process.proc.pid if self._process.proc else None
-
     def start(self, timeout: float = START_TIMEOUT) -> "KafkarsBroker":
         t0 = time.monotonic()
         self._process.spawn()
@@ -202,27 +236,9 @@ class KafkarsBroker:
             self._process.check_alive()
             return port_open(self.host, self.port)
 
-        try:
-            wait_until(ready, timeout, f"kafkars broker to listen on {self.bootstrap}")
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; log tail:\n{self.log_text()}") from None
+        self._process.wait_ready(ready, timeout, f"kafkars broker to listen on {self.bootstrap}")
         self._process.started_in = time.monotonic() - t0
         return self
-
-    @property
-    def started_in(self) -> Optional[float]:
-        """Seconds from spawn to the listening port (for start-up figures)."""
-        return self._process.started_in
-
-    def running(self) -> bool:
-        return self._process.running()
-
-    def check_alive(self) -> None:
-        self._process.check_alive()
-
-    def kill9(self) -> None:
-        """SIGKILL: no shutdown hooks, no flush. The data dir stays."""
-        self._process.kill9()
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> Optional[int]:
         """SIGTERM and wait (bounded). Returns the exit code, ``None`` if it had to be killed."""
@@ -234,15 +250,27 @@ class KafkarsBroker:
             self.stop()
         return self.start(timeout)
 
-    def log_text(self) -> str:
-        return self._process.log_text()
-
     def close(self) -> None:
         if self.running():
             self.kill9()
 
     def __repr__(self) -> str:
         return f"KafkarsBroker({self.bootstrap}, data_dir={self.data_dir})"
+
+
+@contextlib.contextmanager
+def kafkars_with_properties(tmp_path: Path, properties: str):
+    """A kafkars broker in ``tmp_path`` started with these ``server.properties`` lines (its
+    ``--config``); closed on exit."""
+    props = tmp_path / "server.properties"
+    props.write_text(properties)
+    broker = KafkarsBroker(tmp_path / "data", tmp_path / "broker.log",
+                           extra_args=["--config", str(props)])
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.close()
 
 
 @pytest.fixture
@@ -335,6 +363,20 @@ def java_tool(kafka_libs):
     return run
 
 
+# What every single-node test Kafka sets after its listeners and log.dirs: internal topics of
+# one replica, auto-created topics, no initial rebalance delay.
+KAFKA_TEST_DEFAULTS = """\
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions={offsets_partitions}
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+"""
+
 KAFKA_SERVER_PROPERTIES = """\
 process.roles=broker,controller
 node.id=1
@@ -345,20 +387,35 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs={log_dir}
-num.partitions=1
-auto.create.topics.enable=true
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=4
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+""" + KAFKA_TEST_DEFAULTS.format(offsets_partitions=4) + """\
 log.flush.interval.messages=9223372036854775807
 """
 
 
-class ApacheKafka:
+def new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def format_kraft_storage(libs: Path, config: Path, *extra: str, standalone: bool = True,
+                         cluster_id: Optional[str] = None) -> None:
+    """``kafka-storage format`` for ``config`` (``--standalone``: a single node with a dynamic
+    quorum; ``cluster_id``: the one the cluster's nodes share, else a fresh one; ``extra``
+    e.g. ``--add-scram`` credentials)."""
+    cluster_id = cluster_id or new_cluster_id()
+    args = ["format", *(["--standalone"] if standalone else []), f"--cluster-id={cluster_id}",
+            "-c", str(config), *extra]
+    run_java_tool("kafka.tools.StorageTool", args, timeout=120, libs=libs)
+
+
+def kcat_broker_count(bootstrap: str) -> int:
+    """How many brokers the cluster's metadata names (0 when kcat gets no answer)."""
+    out = subprocess.run(["kcat", "-b", bootstrap, "-L", "-m", "2"],
+                         capture_output=True, timeout=10)
+    m = re.search(rb" (\d+) brokers:", out.stdout)
+    return int(m.group(1)) if out.returncode == 0 and m else 0
+
+
+class ApacheKafka(OneProcessServer):
     """A single-node Apache Kafka (KRaft) from the Maven jars."""
 
     kind = "kafka"
@@ -376,22 +433,10 @@ class ApacheKafka:
         self.config = self.base / "server.properties"
         self.config.write_text(KAFKA_SERVER_PROPERTIES.format(
             port=self.port, controller_port=self.controller_port, log_dir=self.data_dir))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_java_tool("kafka.tools.StorageTool",
-                      ["format", "--standalone", f"--cluster-id={cluster_id}",
-                       "-c", str(self.config)],
-                      timeout=120, libs=libs)
+        format_kraft_storage(libs, self.config)
         self._process = ManagedProcess(
             "Apache Kafka", java_cmd(libs, "kafka.Kafka", [str(self.config)], heap=heap),
             self.base / "kafka.log", self.base)
-
-    @property
-    def pid(self) -> Optional[int]:
-        return self._process.proc.pid if self._process.proc else None
-
-    @property
-    def started_in(self) -> Optional[float]:
-        return self._process.started_in
 
     def start(self, timeout: float = 120) -> "ApacheKafka":
         t0 = time.monotonic()
@@ -402,31 +447,14 @@ class ApacheKafka:
             if not port_open(self.host, self.port):
                 return False
             # Listening is not enough: wait until metadata names this broker.
-            out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
-                                 capture_output=True, timeout=10)
-            return out.returncode == 0 and b" 1 brokers:" in out.stdout
+            return kcat_broker_count(self.bootstrap) == 1
 
-        try:
-            wait_until(ready, timeout, f"Apache Kafka on {self.bootstrap}", interval=0.2)
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; log tail:\n{self._process.log_text()}") from None
+        self._process.wait_ready(ready, timeout, f"Apache Kafka on {self.bootstrap}", interval=0.2)
         self._process.started_in = time.monotonic() - t0
         return self
 
-    def running(self) -> bool:
-        return self._process.running()
-
-    def check_alive(self) -> None:
-        self._process.check_alive()
-
     def stop(self, timeout: float = 30) -> Optional[int]:
         return self._process.terminate(timeout)
-
-    def kill9(self) -> None:
-        self._process.kill9()
-
-    def log_text(self) -> str:
-        return self._process.log_text()
 
     def close(self) -> None:
         if self.running():
@@ -468,7 +496,7 @@ class ApacheKafkaCluster:
         self.controller_ports = ports[size:]
         self.bootstrap = ",".join(f"127.0.0.1:{p}" for p in self.ports)
         voters = ",".join(f"{i + 1}@127.0.0.1:{cp}" for i, cp in enumerate(self.controller_ports))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         self.nodes = []
         for i in range(size):
             node_dir = self.base / f"node{i + 1}"
@@ -486,9 +514,7 @@ class ApacheKafkaCluster:
                       f"default.replication.factor={rf}\nmin.insync.replicas={max(1, rf - 1)}\n")
             config = node_dir / "server.properties"
             config.write_text(props)
-            run_java_tool("kafka.tools.StorageTool",
-                          ["format", f"--cluster-id={cluster_id}", "-c", str(config)],
-                          timeout=120, libs=libs)
+            format_kraft_storage(libs, config, standalone=False, cluster_id=cluster_id)
             proc = ManagedProcess(f"Apache Kafka node {i + 1}",
                                   java_cmd(libs, "kafka.Kafka", [str(config)], heap=heap),
                                   node_dir / "kafka.log", node_dir)
@@ -506,10 +532,7 @@ class ApacheKafkaCluster:
         return self.nodes[i].terminate(timeout)
 
     def brokers_in_metadata(self) -> int:
-        out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
-                             capture_output=True, timeout=10)
-        m = __import__("re").search(rb" (\d+) brokers:", out.stdout)
-        return int(m.group(1)) if out.returncode == 0 and m else 0
+        return kcat_broker_count(self.bootstrap)
 
     def wait_for_brokers(self, count: int, timeout: float = 120) -> None:
         wait_until(lambda: self.brokers_in_metadata() >= count, timeout,

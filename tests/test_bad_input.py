@@ -65,6 +65,17 @@ def connect(broker):
     return socket.create_connection((host, int(port)), timeout=10)
 
 
+def send_frame_and_wait_for_close(broker, body: bytes) -> None:
+    """Sends one size-prefixed frame on a fresh connection and waits (briefly) for the broker
+    to close it; a broker that drops the connection mid-send is fine too."""
+    with connect(broker) as s:
+        try:
+            s.sendall(struct.pack(">i", len(body)) + body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        closed_by_peer(s, timeout=2)
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("frame", [
     pytest.param(struct.pack(">i", 0x7FFFFFFF) + b"\x00" * 64, id="oversize-2GiB"),
@@ -83,12 +94,7 @@ def test_garbage_frames_leave_broker_serving(any_broker):
     rng = __import__("random").Random(7)
     for n in (0, 1, 3, 8, 50, 4000):
         body = bytes(rng.getrandbits(8) for _ in range(n))
-        with connect(any_broker) as s:
-            try:
-                s.sendall(struct.pack(">i", len(body)) + body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            closed_by_peer(s, timeout=2)
+        send_frame_and_wait_for_close(any_broker, body)
     assert_serving(any_broker)
 
 
@@ -96,12 +102,7 @@ def test_garbage_frames_leave_broker_serving(any_broker):
 def test_unknown_api_key_and_version(any_broker):
     for key, version in ((9999, 0), (18, 32000), (0, -5), (3, 999)):
         body = struct.pack(">hhih", key, version, 7, 1) + b"x" + b"\x00" * 16
-        with connect(any_broker) as s:
-            try:
-                s.sendall(struct.pack(">i", len(body)) + body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            closed_by_peer(s, timeout=2)
+        send_frame_and_wait_for_close(any_broker, body)
     assert_serving(any_broker)
 
 

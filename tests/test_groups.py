@@ -25,7 +25,7 @@ import pytest
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-from conftest import KafkarsBroker, create_topic, kcat, wait_until
+from conftest import create_topic, kafkars_with_properties, kcat, wait_until
 
 SESSION_MS = 6000
 PER_PARTITION = 40
@@ -34,14 +34,8 @@ PER_PARTITION = 40
 @pytest.fixture
 def ours(tmp_path):
     """A kafkars broker with a short initial rebalance delay."""
-    props = tmp_path / "server.properties"
-    props.write_text("group.initial.rebalance.delay.ms=300\n")
-    b = KafkarsBroker(tmp_path / "data", tmp_path / "broker.log", extra_args=["--config", str(props)])
-    try:
-        b.start()
+    with kafkars_with_properties(tmp_path, "group.initial.rebalance.delay.ms=300\n") as b:
         yield b
-    finally:
-        b.close()
 
 
 @pytest.fixture(params=["kafkars", pytest.param("kafka", marks=pytest.mark.java)])

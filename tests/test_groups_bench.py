@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import KafkarsBroker, create_topic
+from conftest import create_topic, kafkars_with_properties
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,14 +33,8 @@ SETTLE_TIMEOUT = 60.0
 
 @pytest.fixture
 def kafkars_no_delay(tmp_path):
-    props = tmp_path / "server.properties"
-    props.write_text("group.initial.rebalance.delay.ms=0\n")
-    b = KafkarsBroker(tmp_path / "data", tmp_path / "broker.log", extra_args=["--config", str(props)])
-    try:
-        b.start()
+    with kafkars_with_properties(tmp_path, "group.initial.rebalance.delay.ms=0\n") as b:
         yield b
-    finally:
-        b.close()
 
 
 def fill(bootstrap: str, topic: str) -> None:

@@ -17,7 +17,6 @@ SCRAM users are created by ``kafka-storage format --add-scram``.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
@@ -28,8 +27,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (ManagedProcess, ROOT, create_topic, free_port, java_cmd, kafkars_bin,
-                      port_open, run_java_tool, wait_until)
+from conftest import (KAFKA_TEST_DEFAULTS, ManagedProcess, create_topic,
+                      format_kraft_storage, free_port, java_cmd, kafkars_bin, kcat_broker_count,
+                      port_open)
+from test_packaging import php_ext
 
 pytestmark = pytest.mark.java
 
@@ -93,15 +94,7 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,
 SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs={data}
-num.partitions=1
-auto.create.topics.enable=true
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=2
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
+""" + KAFKA_TEST_DEFAULTS.format(offsets_partitions=2) + """\
 ssl.keystore.type=PEM
 ssl.keystore.location={keystore}
 ssl.truststore.type=PEM
@@ -138,12 +131,10 @@ class SecureKafka:
             plain=self.plain, ctrl=self.ctrl, ssl=self.ssl, sasl_ssl=self.sasl_ssl,
             oauth=self.oauth, data=base / "data", keystore=self.certs["keystore"],
             ca=self.certs["ca"], user=USER, password=PASSWORD, reauth=REAUTH_MS))
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_java_tool("kafka.tools.StorageTool",
-                      ["format", "--standalone", f"--cluster-id={cluster_id}", "-c", str(config),
-                       "--add-scram", f"SCRAM-SHA-256=[name={USER},password={PASSWORD}]",
-                       "--add-scram", f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]"],
-                      timeout=120, libs=libs)
+        format_kraft_storage(
+            libs, config,
+            "--add-scram", f"SCRAM-SHA-256=[name={USER},password={PASSWORD}]",
+            "--add-scram", f"SCRAM-SHA-512=[name={USER},password={PASSWORD}]")
         self.process = ManagedProcess(
             "Apache Kafka (secured)", java_cmd(libs, "kafka.Kafka", [str(config)], heap="512m"),
             base / "kafka.log", base)
@@ -156,14 +147,9 @@ class SecureKafka:
             if not all(port_open("127.0.0.1", p)
                        for p in (self.plain, self.ssl, self.sasl_ssl, self.oauth)):
                 return False
-            out = subprocess.run(["kcat", "-b", self.bootstrap, "-L", "-m", "2"],
-                                 capture_output=True, timeout=10)
-            return out.returncode == 0 and b" 1 brokers:" in out.stdout
+            return kcat_broker_count(self.bootstrap) == 1
 
-        try:
-            wait_until(ready, 120, "secured Apache Kafka", interval=0.2)
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}; log tail:\n{self.process.log_text()}") from None
+        self.process.wait_ready(ready, 120, "secured Apache Kafka", interval=0.2)
 
     def log_text(self) -> str:
         return self.process.log_text()
@@ -424,17 +410,6 @@ def test_bad_security_config_fails_at_creation(secure_kafka, sec_topic):
 # --------------------------------------------------------------------------------------------
 # kafkars.so
 # --------------------------------------------------------------------------------------------
-
-
-def php_ext() -> Path | None:
-    env = os.environ.get("KAFKARS_EXT")
-    if env:
-        return Path(env)
-    for candidate in (ROOT / "target/release/kafkars.so",
-                      ROOT / "target/debug/libkafkars_php.so"):
-        if candidate.exists():
-            return candidate
-    return None
 
 
 PHP_ROUND_TRIP = r"""<?php

@@ -17,6 +17,8 @@
 //! - `topics` — the topic registry: names, ids, partitions, per-partition log + notifier.
 //! - `log/` — storage: partition → segments (.log, .index, .timeindex), recovery, retention.
 //! - `group/` — the consumer group coordinator.
+//! - `framed_log` — an append-only file of CRC-checked frames, replayed on start (under the
+//!   group offsets log and the transaction-state file).
 //! - `txn/` — the transaction coordinator (KIP-98) and its state file.
 //! - `alloc` — the process allocator that keeps hostile element counts from aborting.
 //!
@@ -28,6 +30,7 @@ pub mod alloc;
 pub mod api;
 pub mod config;
 pub mod connection;
+pub mod framed_log;
 pub mod group;
 pub mod log;
 pub mod producer_state;

@@ -14,6 +14,17 @@ async fn still_serves(broker: &TestBroker) {
     assert!(!resp.api_keys.is_empty());
 }
 
+/// Sends each frame on a fresh connection: the broker must close every one of them, and
+/// then still serve the next client.
+async fn drops_each_then_serves(broker: &TestBroker, frames: &[Vec<u8>]) {
+    for (i, frame) in frames.iter().enumerate() {
+        let mut c = broker.client().await;
+        c.send_raw(frame).await;
+        assert!(c.closed_by_broker().await, "case {i}");
+    }
+    still_serves(broker).await;
+}
+
 /// A request frame with an arbitrary header and body.
 fn raw_frame(api_key: i16, version: i16, body: &[u8]) -> Vec<u8> {
     let mut b = BytesMut::new();
@@ -29,32 +40,25 @@ fn raw_frame(api_key: i16, version: i16, body: &[u8]) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_frame_closes_the_connection() {
     let broker = TestBroker::start().await;
-    let mut c = broker.client().await;
-    c.send_raw(&(1024 * 1024 + 1i32).to_be_bytes()).await;
-    assert!(c.closed_by_broker().await);
-    still_serves(&broker).await;
+    drops_each_then_serves(&broker, &[(1024 * 1024 + 1i32).to_be_bytes().to_vec()]).await;
     broker.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_size_closes_the_connection() {
     let broker = TestBroker::start().await;
-    let mut c = broker.client().await;
-    c.send_raw(&(-5i32).to_be_bytes()).await;
-    assert!(c.closed_by_broker().await);
-    still_serves(&broker).await;
+    drops_each_then_serves(&broker, &[(-5i32).to_be_bytes().to_vec()]).await;
     broker.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_key_and_unsupported_version_close_the_connection() {
     let broker = TestBroker::start().await;
-    for (key, version) in [(9999i16, 0i16), (-1, 0), (57, 0), (3, 99), (0, 200)] {
-        let mut c = broker.client().await;
-        c.send_raw(&raw_frame(key, version, &[0; 16])).await;
-        assert!(c.closed_by_broker().await, "key {key} v{version}");
-    }
-    still_serves(&broker).await;
+    let frames: Vec<Vec<u8>> = [(9999i16, 0i16), (-1, 0), (57, 0), (3, 99), (0, 200)]
+        .into_iter()
+        .map(|(key, version)| raw_frame(key, version, &[0; 16]))
+        .collect();
+    drops_each_then_serves(&broker, &frames).await;
     broker.stop().await;
 }
 
@@ -69,12 +73,7 @@ async fn truncated_and_garbage_bodies_close_the_connection() {
         raw_frame(19, 2, &[0, 0, 0, 1, 0x7f, 0xff, b'a']), // create topics: string past end
         raw_frame(3, 9, &[0xff, 0xff, 0xff, 0xff, 0x0f]),  // flexible header: bad varint
     ];
-    for (i, frame) in cases.iter().enumerate() {
-        let mut c = broker.client().await;
-        c.send_raw(frame).await;
-        assert!(c.closed_by_broker().await, "case {i}");
-    }
-    still_serves(&broker).await;
+    drops_each_then_serves(&broker, &cases).await;
     broker.stop().await;
 }
 
@@ -105,12 +104,7 @@ async fn huge_element_counts_close_the_connection() {
     m.put_u8(0); // header tagged fields
     m.put_slice(&[0xfe, 0xff, 0xff, 0xff, 0x0f]);
     cases.push(raw_frame(3, 9, &m));
-    for (i, frame) in cases.iter().enumerate() {
-        let mut c = broker.client().await;
-        c.send_raw(frame).await;
-        assert!(c.closed_by_broker().await, "case {i}");
-    }
-    still_serves(&broker).await;
+    drops_each_then_serves(&broker, &cases).await;
     broker.stop().await;
 }
 

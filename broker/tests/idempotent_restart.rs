@@ -4,29 +4,14 @@
 mod common;
 
 use bytes::Bytes;
-use common::{producer_batch, Client, TestBroker};
-use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use common::{create_topic, fetch_from_start, produce_one, producer_batch, Client, TestBroker};
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::Compression;
 
 const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
 
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.into()))
-}
-
 async fn create(c: &mut Client, topic: &str) {
-    let req = CreateTopicsRequest::default()
-        .with_timeout_ms(5000)
-        .with_topics(vec![CreatableTopic::default()
-            .with_name(name(topic))
-            .with_num_partitions(1)
-            .with_replication_factor(1)]);
-    let r = c.call(7, &req).await;
-    assert_eq!(r.topics[0].error_code, 0);
+    assert_eq!(create_topic(c, topic, 1).await.topics[0].error_code, 0);
 }
 
 async fn producer_id(c: &mut Client) -> (i64, i16) {
@@ -41,31 +26,11 @@ async fn producer_id(c: &mut Client) -> (i64, i16) {
 
 /// Produces one batch with acks=-1: (error code, base offset).
 async fn produce(c: &mut Client, topic: &str, records: &Bytes) -> (i16, i64) {
-    let req = ProduceRequest::default()
-        .with_acks(-1)
-        .with_timeout_ms(5000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(name(topic))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(records.clone()))])]);
-    let r = c.call(9, &req).await;
-    let p = &r.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    produce_one(c, None, topic, records).await
 }
 
 async fn high_watermark(c: &mut Client, topic: &str) -> i64 {
-    let req = FetchRequest::default()
-        .with_max_wait_ms(0)
-        .with_min_bytes(1)
-        .with_max_bytes(1 << 20)
-        .with_topics(vec![FetchTopic::default()
-            .with_topic(name(topic))
-            .with_partitions(vec![FetchPartition::default()
-                .with_partition(0)
-                .with_fetch_offset(0)
-                .with_partition_max_bytes(1 << 20)])]);
-    let r = c.call(12, &req).await;
+    let r = fetch_from_start(c, 12, topic, 0).await;
     r.responses[0].partitions[0].high_watermark
 }
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{batch, request_frame};
+use common::{batch, name, request_frame};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -53,10 +53,6 @@ fn fixture() -> &'static Fixture {
             _dir: dir,
         }
     })
-}
-
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.into()))
 }
 
 /// Valid request frames (without the size prefix) for the non-group APIs.

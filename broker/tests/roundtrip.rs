@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{batch, producer_batch, Client, TestBroker};
+use common::{batch, create_topic, name, producer_batch, Client, TestBroker};
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -15,20 +15,6 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{Compression, RecordBatchDecoder};
 use uuid::Uuid;
-
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.into()))
-}
-
-async fn create(c: &mut Client, topic: &str, partitions: i32) -> CreateTopicsResponse {
-    let req = CreateTopicsRequest::default()
-        .with_timeout_ms(5000)
-        .with_topics(vec![CreatableTopic::default()
-            .with_name(name(topic))
-            .with_num_partitions(partitions)
-            .with_replication_factor(1)]);
-    c.call(7, &req).await
-}
 
 fn produce_req(topic: &str, partition: i32, records: Bytes, acks: i16) -> ProduceRequest {
     ProduceRequest::default()
@@ -93,7 +79,7 @@ fn values(records: &Option<Bytes>) -> Vec<(i64, String)> {
 async fn produce_then_fetch_across_versions() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    let created = create(&mut c, "rt", 2).await;
+    let created = create_topic(&mut c, "rt", 2).await;
     assert_eq!(created.topics[0].error_code, 0);
     let id = created.topics[0].topic_id;
     assert!(!id.is_nil());
@@ -168,7 +154,7 @@ async fn produce_then_fetch_across_versions() {
 async fn produce_errors() {
     let broker = TestBroker::start_with(|c| c.log.max_message_bytes = 2000).await;
     let mut c = broker.client().await;
-    create(&mut c, "pe", 1).await;
+    create_topic(&mut c, "pe", 1).await;
     let r = c
         .call(
             9,
@@ -205,7 +191,7 @@ async fn produce_errors() {
 async fn long_poll_waits_and_wakes_on_produce() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "lp", 1).await;
+    create_topic(&mut c, "lp", 1).await;
     // Nothing to read: the fetch waits about max_wait_ms.
     let start = Instant::now();
     let resp = c.call(12, &fetch_req("lp", Uuid::nil(), 0, 0, 300)).await;
@@ -249,7 +235,7 @@ async fn long_poll_waits_and_wakes_on_produce() {
 async fn acks_zero_gets_no_response_and_pipelined_answers_stay_in_order() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "ord", 1).await;
+    create_topic(&mut c, "ord", 1).await;
     let (_, f1) = c.frame(
         9,
         &produce_req("ord", 0, batch(&["silent"], Compression::None), 0),
@@ -283,10 +269,19 @@ async fn acks_zero_gets_no_response_and_pipelined_answers_stay_in_order() {
 async fn topic_administration() {
     let broker = TestBroker::start_with(|c| c.num_partitions = 3).await;
     let mut c = broker.client().await;
-    assert_eq!(create(&mut c, "adm", 2).await.topics[0].error_code, 0);
-    assert_eq!(create(&mut c, "adm", 2).await.topics[0].error_code, 36);
-    assert_eq!(create(&mut c, "bad name", 1).await.topics[0].error_code, 17);
-    assert_eq!(create(&mut c, "zero", 0).await.topics[0].error_code, 37);
+    assert_eq!(create_topic(&mut c, "adm", 2).await.topics[0].error_code, 0);
+    assert_eq!(
+        create_topic(&mut c, "adm", 2).await.topics[0].error_code,
+        36
+    );
+    assert_eq!(
+        create_topic(&mut c, "bad name", 1).await.topics[0].error_code,
+        17
+    );
+    assert_eq!(
+        create_topic(&mut c, "zero", 0).await.topics[0].error_code,
+        37
+    );
     let rf3 = CreateTopicsRequest::default().with_topics(vec![CreatableTopic::default()
         .with_name(name("rf"))
         .with_num_partitions(1)
@@ -355,7 +350,7 @@ async fn topic_administration() {
 async fn list_offsets_and_restart_keep_offsets() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "lo", 1).await;
+    create_topic(&mut c, "lo", 1).await;
     c.call(
         9,
         &produce_req("lo", 0, batch(&["a", "b"], Compression::None), 1),
@@ -398,7 +393,7 @@ async fn list_offsets_and_restart_keep_offsets() {
 async fn every_advertised_version_answers() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "sweep", 1).await;
+    create_topic(&mut c, "sweep", 1).await;
     c.call(
         9,
         &produce_req("sweep", 0, batch(&["a"], Compression::None), 1),
@@ -438,7 +433,7 @@ async fn every_advertised_version_answers() {
                     assert_eq!(r.topics.len(), 1, "metadata v{v}");
                 }
                 ApiKey::ApiVersions => drop(c.call(v, &ApiVersionsRequest::default()).await),
-                ApiKey::CreateTopics => drop(create(&mut c, &format!("sweep{v}"), 1).await),
+                ApiKey::CreateTopics => drop(create_topic(&mut c, &format!("sweep{v}"), 1).await),
                 ApiKey::DeleteTopics => drop(
                     c.call(
                         v,
@@ -542,7 +537,7 @@ async fn topic_configs_are_validated_described_and_kept() {
 async fn shutdown_answers_a_waiting_fetch_and_stops() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "sd", 1).await;
+    create_topic(&mut c, "sd", 1).await;
     let mut fetch = tokio::spawn(async move {
         let resp = c
             .call(12, &fetch_req("sd", Uuid::nil(), 0, 0, 30_000))
@@ -604,7 +599,7 @@ async fn incremental_alter_configs_changes_a_live_topic() {
     };
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "alt", 2).await;
+    create_topic(&mut c, "alt", 2).await;
     c.call(
         9,
         &produce_req("alt", 1, batch(&["before"], Compression::None), 1),
@@ -674,7 +669,7 @@ async fn incremental_alter_configs_changes_a_live_topic() {
 async fn a_retried_idempotent_batch_is_not_appended_twice() {
     let broker = TestBroker::start().await;
     let mut c = broker.client().await;
-    create(&mut c, "idem", 1).await;
+    create_topic(&mut c, "idem", 1).await;
     let pid = c
         .call(
             4,

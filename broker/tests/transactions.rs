@@ -5,39 +5,24 @@
 mod common;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use common::{Client, TestBroker};
+use common::{create_topic, fetch_from_start, name, produce_one, txn_batch, Client, TestBroker};
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
-use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use kafka_protocol::records::Compression;
 
 const INVALID_PRODUCER_EPOCH: i16 = 47;
 const INVALID_TXN_STATE: i16 = 48;
 const PRODUCER_FENCED: i16 = 90;
 const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
 
-fn name(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.into()))
-}
-
 fn txn_id(s: &str) -> TransactionalId {
     TransactionalId(StrBytes::from_string(s.into()))
 }
 
 async fn create(c: &mut Client, topic: &str) {
-    let req = CreateTopicsRequest::default()
-        .with_timeout_ms(5000)
-        .with_topics(vec![CreatableTopic::default()
-            .with_name(name(topic))
-            .with_num_partitions(1)
-            .with_replication_factor(1)]);
-    assert_eq!(c.call(7, &req).await.topics[0].error_code, 0);
+    assert_eq!(create_topic(c, topic, 1).await.topics[0].error_code, 0);
 }
 
 async fn init(c: &mut Client, id: &str) -> (i16, i64, i16) {
@@ -71,65 +56,13 @@ async fn end(c: &mut Client, id: &str, pid: i64, epoch: i16, commit: bool) -> i1
     c.call(3, &req).await.error_code
 }
 
-/// A transactional batch of `values` (sequence from `seq`).
-fn txn_batch(values: &[&str], pid: i64, epoch: i16, seq: i32) -> Bytes {
-    let records: Vec<Record> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Record {
-            transactional: true,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: 0,
-            producer_id: pid,
-            producer_epoch: epoch,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            sequence: seq + i as i32,
-            timestamp: 1_700_000_000_000 + i as i64,
-            key: None,
-            value: Some(Bytes::copy_from_slice(v.as_bytes())),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut buf, &records, &options).unwrap();
-    buf.freeze()
-}
-
 async fn produce(c: &mut Client, id: &str, topic: &str, records: &Bytes) -> (i16, i64) {
-    let req = ProduceRequest::default()
-        .with_transactional_id(Some(txn_id(id)))
-        .with_acks(-1)
-        .with_timeout_ms(5000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(name(topic))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(records.clone()))])]);
-    let r = c.call(9, &req).await;
-    let p = &r.responses[0].partition_responses[0];
-    (p.error_code, p.base_offset)
+    produce_one(c, Some(id), topic, records).await
 }
 
 /// Fetch from offset 0: (high watermark, last stable offset, record bytes, aborted list).
 async fn fetch(c: &mut Client, topic: &str, isolation: i8) -> (i64, i64, usize, Vec<(i64, i64)>) {
-    let req = FetchRequest::default()
-        .with_max_wait_ms(0)
-        .with_min_bytes(1)
-        .with_max_bytes(1 << 20)
-        .with_isolation_level(isolation)
-        .with_topics(vec![FetchTopic::default()
-            .with_topic(name(topic))
-            .with_partitions(vec![FetchPartition::default()
-                .with_partition(0)
-                .with_fetch_offset(0)
-                .with_partition_max_bytes(1 << 20)])]);
-    let r = c.call(11, &req).await;
+    let r = fetch_from_start(c, 11, topic, isolation).await;
     let p = &r.responses[0].partitions[0];
     let aborted = p
         .aborted_transactions

@@ -8,8 +8,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
 
 use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::types::Zval;
@@ -26,26 +24,6 @@ use crate::exception::{self, from_kafka, from_kafka_detailed};
 
 /// `Result` with a librdkafka-coded error from the core.
 pub type KResult<T> = Result<T, KafkaError>;
-
-/// Bumped in every child right after `fork()` (a `pthread_atfork` handler), so
-/// the per-call fork check is one atomic load instead of a `getpid()` syscall.
-static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
-static ATFORK: Once = Once::new();
-
-extern "C" fn after_fork_in_child() {
-    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
-}
-
-fn fork_generation() -> u64 {
-    ATFORK.call_once(|| {
-        // SAFETY: registers a handler that only touches an atomic; it runs in
-        // the child after fork(), where that is async-signal-safe.
-        unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
-        }
-    });
-    FORK_GENERATION.load(Ordering::SeqCst)
-}
 
 /// Which core client a PHP class wraps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +81,6 @@ pub struct ClientState {
     pub topic_names: crate::message::TopicNames,
     config: Config,
     guard: ProcessGuard,
-    generation: u64,
     /// `KafkaConsumer::close()` was called: php-rdkafka drops its handle
     /// then, and every later method call throws.
     closed: Cell<bool>,
@@ -113,28 +90,32 @@ pub struct ClientState {
     backend: Backend,
 }
 
+/// php-rdkafka throws what `rd_kafka_new()` wrote to its error string, with code 0.
+fn construction_error(err: kafkars::KafkaError) -> PhpException {
+    crate::exception::rdkafka_exception(err.message, 0)
+}
+
 impl ClientState {
     /// Creates the core client for `config`.
     ///
     /// # Errors
-    /// `RdKafka\Exception` when the core refuses the configuration or cannot
-    /// start its runtime.
+    /// `RdKafka\Exception` (code 0, as php-rdkafka's constructors after a failed
+    /// `rd_kafka_new()`) when the core refuses the configuration or cannot start its runtime.
     pub fn new(kind: ClientKind, config: Config, callbacks: Callbacks) -> PhpResult<Self> {
-        let generation = fork_generation();
         crate::oauthbearer::check_conf(&config, &callbacks)?;
         let backend = match kind {
             ClientKind::Producer => {
-                let producer = Producer::new(config.clone()).map_err(from_kafka_detailed)?;
+                let producer = Producer::new(config.clone()).map_err(construction_error)?;
                 if callbacks.is_set(CallbackKind::DrMsg) {
                     producer.enable_delivery_reports(true);
                 }
                 Backend::Producer(producer)
             }
             ClientKind::Consumer => {
-                Backend::Consumer(Consumer::new(config.clone()).map_err(from_kafka_detailed)?)
+                Backend::Consumer(Consumer::new(config.clone()).map_err(construction_error)?)
             }
             ClientKind::GroupConsumer => {
-                let consumer = KafkaConsumer::new(config.clone()).map_err(from_kafka_detailed)?;
+                let consumer = KafkaConsumer::new(config.clone()).map_err(construction_error)?;
                 consumer.set_rebalance_callback(callbacks.is_set(CallbackKind::Rebalance));
                 consumer.set_offset_commit_callback(callbacks.is_set(CallbackKind::OffsetCommit));
                 Backend::GroupConsumer(consumer)
@@ -162,7 +143,6 @@ impl ClientState {
             topic_names: crate::message::TopicNames::default(),
             config,
             guard: ProcessGuard::new(),
-            generation,
             closed: Cell::new(false),
             consuming: RefCell::new(HashSet::new()),
             backend,
@@ -178,9 +158,7 @@ impl ClientState {
                     .into(),
             ));
         }
-        if FORK_GENERATION.load(Ordering::Relaxed) == self.generation {
-            return Ok(());
-        }
+        // One atomic load while no fork() happened (the core's fork generation).
         self.guard.check().map_err(from_kafka_detailed)
     }
 

@@ -65,4 +65,4 @@ ok
 ok
 -172 SASL/OAUTHBEARER is not the configured authentication mechanism
 0 `enable.sasl.oauthbearer.unsecure.jwt` and `oauthbearer_token_refresh_cb` are mutually exclusive
--170 sasl.mechanisms=GSSAPI (Kerberos) is not supported by kafkars: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
+0 sasl.mechanisms=GSSAPI (Kerberos) is not supported by kafkars: use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER

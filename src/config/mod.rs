@@ -303,6 +303,11 @@ impl TopicConfig {
     }
 
     /// The effective value (set or default), `None` for unknown or unset properties.
+    /// Whether the application set this property explicitly.
+    pub fn is_set(&self, name: &str) -> bool {
+        self.values.is_set(name)
+    }
+
     pub fn get(&self, name: &str) -> Option<String> {
         self.values.get(name)
     }

@@ -313,21 +313,9 @@ impl Connection {
     ) -> Result<R::Response> {
         let cid = self.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = self.frame(req, version, cid)?;
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut p = self
-                .pending
-                .lock()
-                .map_err(|_| KafkaError::new(ErrorCode::FAIL))?;
-            if let Some(e) = &p.closed {
-                return Err(e.clone());
-            }
-            p.waiters.insert(cid, tx);
-        }
+        let rx = self.wait_for(cid)?;
         if let Err(e) = self.write(&frame).await {
-            if let Ok(mut p) = self.pending.lock() {
-                p.waiters.remove(&cid);
-            }
+            self.stop_waiting(cid);
             if let Some(s) = &self.opts.stats {
                 s.txerrs.fetch_add(1, Ordering::Relaxed);
             }
@@ -370,9 +358,7 @@ impl Connection {
                 return Err(transport(&self.addr, "Disconnected"));
             }
             Err(_) => {
-                if let Ok(mut p) = self.pending.lock() {
-                    p.waiters.remove(&cid);
-                }
+                self.stop_waiting(cid);
                 if let Some(s) = &self.opts.stats {
                     s.unanswered(true);
                 }
@@ -455,17 +441,7 @@ impl Exclusive<'_> {
         let conn = self.conn;
         let cid = conn.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = conn.frame(req, version, cid)?;
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut p = conn
-                .pending
-                .lock()
-                .map_err(|_| KafkaError::new(ErrorCode::FAIL))?;
-            if let Some(e) = &p.closed {
-                return Err(e.clone());
-            }
-            p.waiters.insert(cid, tx);
-        }
+        let rx = conn.wait_for(cid)?;
         let w = &mut self.w;
         if let Err(e) = async {
             w.write_all(&frame).await?;
@@ -474,18 +450,14 @@ impl Exclusive<'_> {
         .await
         {
             conn.closed.store(true, Ordering::SeqCst);
-            if let Ok(mut p) = conn.pending.lock() {
-                p.waiters.remove(&cid);
-            }
+            conn.stop_waiting(cid);
             return Err(transport(&conn.addr, format!("Send failed: {e}")));
         }
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(r)) => decode_response::<R>(r?, version),
             Ok(Err(_)) => Err(transport(&conn.addr, "Disconnected")),
             Err(_) => {
-                if let Ok(mut p) = conn.pending.lock() {
-                    p.waiters.remove(&cid);
-                }
+                conn.stop_waiting(cid);
                 conn.closed.store(true, Ordering::SeqCst);
                 Err(KafkaError::with_message(
                     ErrorCode::TIMED_OUT,
@@ -501,6 +473,30 @@ impl Exclusive<'_> {
 }
 
 impl Connection {
+    /// Registers a waiter for the answer with correlation id `cid`.
+    ///
+    /// # Errors
+    /// The error that closed the connection, if it is closed.
+    fn wait_for(&self, cid: i32) -> Result<oneshot::Receiver<Result<Bytes>>> {
+        let (tx, rx) = oneshot::channel();
+        let mut p = self
+            .pending
+            .lock()
+            .map_err(|_| KafkaError::new(ErrorCode::FAIL))?;
+        if let Some(e) = &p.closed {
+            return Err(e.clone());
+        }
+        p.waiters.insert(cid, tx);
+        Ok(rx)
+    }
+
+    /// Forgets the waiter for `cid` (its request failed or timed out).
+    fn stop_waiting(&self, cid: i32) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.waiters.remove(&cid);
+        }
+    }
+
     /// Holds the connection's write side until the returned guard is dropped.
     pub(crate) async fn exclusive(&self) -> Exclusive<'_> {
         Exclusive {

@@ -88,25 +88,11 @@ fn uvarint_len(mut v: u64) -> usize {
     n
 }
 
-fn put_uvarint(buf: &mut BytesMut, mut v: u64) {
-    while v >= 0x80 {
-        buf.put_u8((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.put_u8(v as u8);
-}
-
 fn varint_len(v: i32) -> usize {
     uvarint_len(u64::from(zigzag32(v)))
 }
-fn put_varint(buf: &mut BytesMut, v: i32) {
-    put_uvarint(buf, u64::from(zigzag32(v)))
-}
 fn varlong_len(v: i64) -> usize {
     uvarint_len(zigzag64(v))
-}
-fn put_varlong(buf: &mut BytesMut, v: i64) {
-    put_uvarint(buf, zigzag64(v))
 }
 
 fn opt_len(b: Option<&[u8]>) -> usize {
@@ -116,13 +102,57 @@ fn opt_len(b: Option<&[u8]>) -> usize {
     }
 }
 
-fn put_opt(buf: &mut BytesMut, b: Option<&[u8]>) {
-    match b {
-        None => put_varint(buf, -1),
-        Some(b) => {
-            put_varint(buf, b.len() as i32);
-            buf.put_slice(b);
+/// The small fields between a record's byte strings (varints, attributes), gathered on the
+/// stack and appended with one copy: `BytesMut::put_u8` is a call and a `memcpy` per byte.
+struct Fields {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Fields {
+    fn new() -> Fields {
+        Fields {
+            bytes: [0; 32],
+            len: 0,
         }
+    }
+
+    fn byte(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    fn uvarint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.byte((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.byte(v as u8);
+    }
+
+    fn varint(&mut self, v: i32) {
+        self.uvarint(u64::from(zigzag32(v)));
+    }
+
+    fn varlong(&mut self, v: i64) {
+        self.uvarint(zigzag64(v));
+    }
+
+    /// A nullable byte string: its length (-1 for null), then the bytes themselves.
+    fn opt(&mut self, buf: &mut BytesMut, b: Option<&[u8]>) {
+        match b {
+            None => self.varint(-1),
+            Some(b) => {
+                self.varint(b.len() as i32);
+                self.flush(buf);
+                buf.extend_from_slice(b);
+            }
+        }
+    }
+
+    fn flush(&mut self, buf: &mut BytesMut) {
+        buf.extend_from_slice(&self.bytes[..self.len]);
+        self.len = 0;
     }
 }
 
@@ -141,7 +171,8 @@ pub fn record_size(
     varint_len(body as i32) + body
 }
 
-fn body_size(
+/// The size of a record without its length prefix (see [`record_size`]).
+pub fn body_size(
     ts_delta: i64,
     offset_delta: i32,
     key: Option<&[u8]>,
@@ -168,19 +199,41 @@ pub fn encode_record(
     value: Option<&[u8]>,
     headers: &[HeaderRef<'_>],
 ) {
-    let body = body_size(ts_delta, offset_delta, key, value, headers);
+    let zero_body = body_size(0, 0, key, value, headers);
+    encode_record_sized(buf, zero_body, ts_delta, offset_delta, key, value, headers);
+}
+
+/// The length prefix of a record whose body (everything after it) is `body` bytes.
+pub fn record_len(body: usize) -> usize {
+    varint_len(body as i32) + body
+}
+
+/// [`encode_record`] for a record whose `body_size(0, 0, ...)` the caller knows already.
+pub fn encode_record_sized(
+    buf: &mut BytesMut,
+    zero_body: usize,
+    ts_delta: i64,
+    offset_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[HeaderRef<'_>],
+) {
+    // The zero deltas took one byte each.
+    let body = zero_body - 2 + varlong_len(ts_delta) + varint_len(offset_delta);
     buf.reserve(body + 5);
-    put_varint(buf, body as i32);
-    buf.put_i8(0);
-    put_varlong(buf, ts_delta);
-    put_varint(buf, offset_delta);
-    put_opt(buf, key);
-    put_opt(buf, value);
-    put_varint(buf, headers.len() as i32);
+    let mut f = Fields::new();
+    f.varint(body as i32);
+    f.byte(0);
+    f.varlong(ts_delta);
+    f.varint(offset_delta);
+    f.opt(buf, key);
+    f.opt(buf, value);
+    f.varint(headers.len() as i32);
     for (k, v) in headers {
-        put_opt(buf, Some(k.as_bytes()));
-        put_opt(buf, *v);
+        f.opt(buf, Some(k.as_bytes()));
+        f.opt(buf, *v);
     }
+    f.flush(buf);
 }
 
 /// Compresses a records section with `codec`.

@@ -9,9 +9,10 @@
 //! in when the batch is sent); after the broker's answer the buffer comes back to `spare`
 //! for a later batch instead of being freed (fresh megabyte buffers cost page faults).
 
-use crate::net::records::{encode_record, record_size, HeaderRef, BATCH_HEADER_LEN};
+use crate::net::records::{encode_record_sized, HeaderRef, BATCH_HEADER_LEN};
 use crate::partitioner::{random_partition, Partitioner};
 use bytes::{BufMut, Bytes, BytesMut};
+use rustc_hash::FxBuildHasher;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,6 +103,55 @@ pub(crate) struct TopicQueue {
     sticky: Option<(i32, i64)>,
 }
 
+/// The topics' queues by name. Looked up once per produced message, and applications
+/// mostly produce to one topic after another: the last hit is compared first, before an
+/// FxHash lookup (topic names come from the application, not from the network, so there is
+/// no hash-flooding to defend against).
+#[derive(Debug, Default)]
+pub(crate) struct Topics {
+    list: Vec<TopicQueue>,
+    index: HashMap<String, usize, FxBuildHasher>,
+    last: usize,
+}
+
+impl Topics {
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut TopicQueue> {
+        let hit = self.list.get(self.last).is_some_and(|t| &*t.name == name);
+        if !hit {
+            self.last = *self.index.get(name)?;
+        }
+        self.list.get_mut(self.last)
+    }
+
+    fn get_or_insert_with(
+        &mut self,
+        name: &str,
+        make: impl FnOnce() -> TopicQueue,
+    ) -> &mut TopicQueue {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                self.list.push(make());
+                self.index.insert(name.to_string(), self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[i]
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &TopicQueue> {
+        self.list.iter()
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut TopicQueue> {
+        self.list.iter_mut()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|t| &*t.name)
+    }
+}
+
 /// A message produced before its topic's partition count was known.
 #[derive(Debug)]
 pub(crate) struct UaMessage {
@@ -124,14 +174,24 @@ pub(crate) struct Limits {
 
 #[derive(Debug, Default)]
 pub(crate) struct Accumulator {
-    pub topics: HashMap<String, TopicQueue>,
+    pub topics: Topics,
     pub ua: VecDeque<UaMessage>,
     pub flushing: usize,
     /// Per-topic partitioners set through a topic configuration.
     pub partitioners: HashMap<String, Partitioner>,
+    /// Messages and bytes `produce()` queued and not yet added to the producer's out-queue
+    /// counters (see `Inner::lock_acc`).
+    pub unfolded: (usize, usize),
     /// Buffers of sent batches, for reuse (at most [`SPARE_BUFFERS`]).
     pub spare: Vec<BytesMut>,
+    /// Message lists of finished batches, emptied, for reuse (at most [`SPARE_BUFFERS`]):
+    /// a full batch's list is hundreds of kilobytes, fresh pages each time otherwise.
+    pub spare_msgs: Vec<Vec<MsgMeta>>,
 }
+
+/// Most bytes a record's offset and timestamp deltas (varints, at most 5 and 10 bytes) and
+/// its grown length prefix add to its size computed with zero deltas.
+const RECORD_DELTA_SLACK: usize = 16;
 
 /// Batch buffers kept for reuse.
 const SPARE_BUFFERS: usize = 4;
@@ -144,34 +204,55 @@ pub(crate) enum Appended {
     UnknownPartition,
 }
 
+/// Asks for the cache lines the next records will be written to. A recycled batch buffer
+/// was last read by the sender's thread and the kernel; without this, the stores of each
+/// record wait for those lines and the accumulator lock's release waits for the stores.
+#[inline]
+fn prefetch_tail(buf: &BytesMut) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let end = buf.as_ptr().wrapping_add(buf.len());
+        for ahead in [128, 192, 256] {
+            if buf.len() + ahead < buf.capacity() {
+                // SAFETY: a prefetch is only a hint; it never faults, whatever the address
+                // (and this one is inside the buffer's allocation).
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(end.wrapping_add(ahead).cast::<i8>()) };
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = buf;
+}
+
 impl Accumulator {
     /// Creates or grows a topic's queues to `count` partitions.
     pub fn ensure_topic(&mut self, topic: &str, count: usize, default: Partitioner) {
         let partitioner = self.partitioners.get(topic).copied().unwrap_or(default);
-        let tq = self
-            .topics
-            .entry(topic.to_string())
-            .or_insert_with(|| TopicQueue {
-                name: Arc::from(topic),
-                parts: Vec::new(),
-                partitioner,
-                sticky: None,
-            });
+        let tq = self.topics.get_or_insert_with(topic, || TopicQueue {
+            name: Arc::from(topic),
+            parts: Vec::new(),
+            partitioner,
+            sticky: None,
+        });
         while tq.parts.len() < count {
             tq.parts.push(PartQueue::default());
         }
     }
 
-    /// Appends a record to its partition's open batch. The topic must exist. `now_ms` is the
-    /// wall clock (for `sticky.partitioning.linger.ms`).
+    /// Appends a record to its partition's open batch. The topic must exist. `zero_body` is
+    /// the record's `body_size(0, 0, ...)`; `now_ms` is the wall clock (for
+    /// `sticky.partitioning.linger.ms`).
     #[allow(clippy::too_many_arguments)]
     pub fn append(
         tq: &mut TopicQueue,
         spare: &mut Vec<BytesMut>,
+        spare_msgs: &mut Vec<Vec<MsgMeta>>,
         partition: i32,
         key: Option<&[u8]>,
         payload: Option<&[u8]>,
         headers: &[HeaderRef<'_>],
+        zero_body: usize,
         meta: MsgMeta,
         now_ms: i64,
         limits: &Limits,
@@ -204,13 +285,9 @@ impl Accumulator {
         let pq = &mut tq.parts[p as usize];
         let mut wake = false;
         if let Some(open) = &pq.open {
-            let sz = record_size(
-                meta.timestamp - open.base_ts,
-                open.msgs.len() as i32,
-                key,
-                payload,
-                headers,
-            );
+            // `meta.size` is the record's size with zero deltas; the real deltas add at most
+            // RECORD_DELTA_SLACK bytes (cheaper than sizing the record again).
+            let sz = meta.size + RECORD_DELTA_SLACK;
             if open.msgs.len() >= limits.batch_num || open.records.len() + sz > limits.batch_size {
                 if let Some(open) = pq.open.take() {
                     pq.last_batch_msgs = open.msgs.len();
@@ -230,11 +307,14 @@ impl Accumulator {
                 base_ts: meta.timestamp,
                 max_ts: meta.timestamp,
                 created: Instant::now(),
-                msgs: Vec::with_capacity(pq.last_batch_msgs.clamp(16, limits.batch_num)),
+                msgs: spare_msgs.pop().unwrap_or_else(|| {
+                    Vec::with_capacity(pq.last_batch_msgs.clamp(16, limits.batch_num))
+                }),
             }
         });
-        encode_record(
+        encode_record_sized(
             &mut open.records,
+            zero_body,
             meta.timestamp - open.base_ts,
             open.msgs.len() as i32,
             key,
@@ -243,6 +323,7 @@ impl Accumulator {
         );
         open.max_ts = open.max_ts.max(meta.timestamp);
         open.msgs.push(meta);
+        prefetch_tail(&open.records);
         Appended::Ok(wake)
     }
 
@@ -260,6 +341,14 @@ impl Accumulator {
         if let Some(mut buf) = buf {
             buf.clear();
             self.spare.push(buf);
+        }
+    }
+
+    /// Keeps a (reported) batch's message list for a later batch.
+    pub fn recycle_msgs(&mut self, mut msgs: Vec<MsgMeta>) {
+        if self.spare_msgs.len() < SPARE_BUFFERS && msgs.capacity() > 0 {
+            msgs.clear();
+            self.spare_msgs.push(msgs);
         }
     }
 

@@ -17,12 +17,12 @@ use crate::client::Client;
 use crate::config::{Config, TopicConfig};
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{DeliveryReport, Event, EventQueue};
-use crate::net::records::{record_size, Codec, HeaderRef};
+use crate::net::records::{body_size, record_len, Codec, HeaderRef};
 use crate::partitioner::Partitioner;
 use accumulator::{Accumulator, Appended, Limits, MsgCopy, MsgMeta, UaMessage};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// `RD_KAFKA_PURGE_F_QUEUE`.
@@ -131,6 +131,9 @@ pub(crate) struct Inner {
     pub shutdown: AtomicBool,
     pub purge_gen: AtomicUsize,
     pub fatal: Mutex<Option<KafkaError>>,
+    /// Set (once, never cleared) after `fatal` is filled in: `produce()` reads this flag
+    /// instead of taking the `fatal` lock for every message.
+    pub has_fatal: AtomicBool,
     pub metadata_wanted: AtomicBool,
     pub counters: crate::stats::Counters,
     pub stats_interval: Option<Duration>,
@@ -139,19 +142,20 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    /// Emits delivery reports for `msgs` (or only moves counters when nobody listens).
+    /// Emits delivery reports for `msgs` (or only moves counters when nobody listens), and
+    /// gives back the emptied list (for reuse).
     pub fn deliver(
         &self,
         topic: &Arc<str>,
         partition: i32,
         base_offset: i64,
         err: ErrorCode,
-        msgs: Vec<MsgMeta>,
+        mut msgs: Vec<MsgMeta>,
         log_append_ts: i64,
-    ) {
+    ) -> Vec<MsgMeta> {
         let n = msgs.len();
         if n == 0 {
-            return;
+            return msgs;
         }
         if !err.is_ok() {
             txn::count_dr_failures(self, n, err);
@@ -159,7 +163,7 @@ impl Inner {
         let report = self.dr_enabled.load(Ordering::Relaxed)
             && !(self.settings.dr_only_error && err.is_ok());
         if report {
-            let evs = msgs.into_iter().enumerate().map(|(i, m)| {
+            let evs = msgs.drain(..).enumerate().map(|(i, m)| {
                 let (key, payload, headers) = match m.copy {
                     Some(c) => (c.key, c.payload, c.headers),
                     None => (None, None, Vec::new()),
@@ -189,15 +193,35 @@ impl Inner {
             self.events.push_many(evs);
         } else {
             let bytes: usize = msgs.iter().map(|m| m.size).sum();
+            msgs.clear();
             self.release(n, bytes);
             self.events.wake();
+        }
+        msgs
+    }
+
+    /// Locks the accumulator and moves the messages `produce()` counted under the lock into
+    /// `outq`/`outq_bytes`. Everything but `produce()` locks through here, so a message is in
+    /// `outq` before anybody can send, purge or report it, and readers of `outq` that lock
+    /// first see every produced message.
+    pub fn lock_acc(&self) -> MutexGuard<'_, Accumulator> {
+        let mut acc = self.acc.lock().unwrap_or_else(|e| e.into_inner());
+        self.fold(&mut acc);
+        acc
+    }
+
+    fn fold(&self, acc: &mut Accumulator) {
+        let (n, bytes) = std::mem::take(&mut acc.unfolded);
+        if n > 0 {
+            self.outq.fetch_add(n, Ordering::SeqCst);
+            self.outq_bytes.fetch_add(bytes, Ordering::SeqCst);
         }
     }
 
     fn release(&self, n: usize, bytes: usize) {
         self.outq.fetch_sub(n, Ordering::SeqCst);
         self.outq_bytes.fetch_sub(bytes, Ordering::SeqCst);
-        let _g = self.acc.lock();
+        let _g = self.lock_acc();
         self.space.notify_all();
     }
 
@@ -208,7 +232,7 @@ impl Inner {
         let cluster = &self.client.cluster;
         let mut partitions = Vec::new();
         {
-            let acc = self.acc.lock().unwrap_or_else(|e| e.into_inner());
+            let acc = self.lock_acc();
             for tq in acc.topics.values() {
                 for (i, pq) in tq.parts.iter().enumerate() {
                     let mut p = crate::stats::PartitionStats::new(&tq.name, i as i32);
@@ -261,11 +285,24 @@ impl std::fmt::Debug for Producer {
     }
 }
 
+/// The wall clock in milliseconds. `clock_gettime` directly: `SystemTime::now()` plus
+/// `duration_since` cost half as much again per produced message.
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME always exists.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) } != 0 {
+        return SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+    }
+    // time_t and c_long are i64 here, narrower on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let ms = i64::from(ts.tv_sec) * 1000 + i64::from(ts.tv_nsec) / 1_000_000;
+    ms
 }
 
 impl Producer {
@@ -307,6 +344,7 @@ impl Producer {
             shutdown: AtomicBool::new(false),
             purge_gen: AtomicUsize::new(0),
             fatal: Mutex::new(None),
+            has_fatal: AtomicBool::new(false),
             metadata_wanted: AtomicBool::new(false),
             counters: crate::stats::Counters::default(),
             stats_interval: match conf.get_i64("statistics.interval.ms") {
@@ -354,7 +392,7 @@ impl Producer {
 
     /// Sets the partitioner of one topic (`TopicConf::setPartitioner`).
     pub fn set_topic_partitioner(&self, topic: &str, p: Partitioner) {
-        let mut acc = self.inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+        let mut acc = self.inner.lock_acc();
         acc.partitioners.insert(topic.to_string(), p);
         if let Some(tq) = acc.topics.get_mut(topic) {
             tq.partitioner = p;
@@ -387,13 +425,15 @@ impl Producer {
                 format!("Invalid partition {partition}"),
             ));
         }
-        if let Some(e) = inner
-            .fatal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-        {
-            return Err(e);
+        if inner.has_fatal.load(Ordering::Acquire) {
+            if let Some(e) = inner
+                .fatal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+            {
+                return Err(e);
+            }
         }
         if let Some(t) = &inner.txn {
             t.check_produce()?;
@@ -401,21 +441,26 @@ impl Producer {
         // One clock read per message: the default timestamp and the sticky partitioner's.
         let now = now_ms();
         let ts = if timestamp_ms > 0 { timestamp_ms } else { now };
-        let size = record_size(0, 0, key, payload, headers);
+        let zero_body = body_size(0, 0, key, payload, headers);
+        let size = record_len(zero_body);
         if size + 61 > inner.settings.message_max_bytes {
             return Err(KafkaError::new(ErrorCode::MSG_SIZE_TOO_LARGE));
         }
         let s = &inner.settings;
+        // `produce()` counts its messages in `unfolded` under the lock instead of two atomic
+        // additions per message; see `Inner::lock_acc`.
         let mut guard = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let n = inner.outq.load(Ordering::SeqCst);
-            let b = inner.outq_bytes.load(Ordering::SeqCst);
+            let n = inner.outq.load(Ordering::SeqCst) + guard.unfolded.0;
+            let b = inner.outq_bytes.load(Ordering::SeqCst) + guard.unfolded.1;
             if n < s.max_msgs && (b + size <= s.max_bytes || n == 0) {
                 break;
             }
             if !block {
                 return Err(KafkaError::new(ErrorCode::QUEUE_FULL));
             }
+            // Fold what this thread counted, so the sender can send and release it.
+            inner.fold(&mut guard);
             guard = inner
                 .space
                 .wait_timeout(guard, Duration::from_millis(100))
@@ -447,7 +492,17 @@ impl Producer {
             Some(tq) => {
                 let spare = &mut acc.spare;
                 match Accumulator::append(
-                    tq, spare, partition, key, payload, headers, meta, now, &s.limits,
+                    tq,
+                    spare,
+                    &mut acc.spare_msgs,
+                    partition,
+                    key,
+                    payload,
+                    headers,
+                    zero_body,
+                    meta,
+                    now,
+                    &s.limits,
                 ) {
                     Appended::Ok(w) => w,
                     Appended::UnknownPartition => {
@@ -472,8 +527,8 @@ impl Producer {
                 true
             }
         };
-        inner.outq.fetch_add(1, Ordering::SeqCst);
-        inner.outq_bytes.fetch_add(size, Ordering::SeqCst);
+        guard.unfolded.0 += 1;
+        guard.unfolded.1 += size;
         drop(guard);
         if wake {
             inner.wake.notify_one();
@@ -518,6 +573,7 @@ impl Producer {
 
     /// Messages not yet fully handed back: queued, in flight, or with an unpolled report.
     pub fn out_queue_len(&self) -> usize {
+        drop(self.inner.lock_acc());
         self.inner.outq.load(Ordering::SeqCst)
     }
 
@@ -568,7 +624,7 @@ impl Producer {
     }
 
     fn set_flushing(&self, on: bool) {
-        let mut acc = self.inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+        let mut acc = self.inner.lock_acc();
         if on {
             acc.flushing += 1;
         } else {

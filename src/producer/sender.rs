@@ -5,7 +5,8 @@ use super::accumulator::{Accumulator, Batch, MsgMeta};
 use super::Inner;
 use crate::error::{ErrorCode, KafkaError};
 use crate::net::records::{
-    build_batch, compress, write_batch_header, BatchHeader, Codec, HeaderRef, BATCH_HEADER_LEN,
+    body_size, build_batch, compress, write_batch_header, BatchHeader, Codec, HeaderRef,
+    BATCH_HEADER_LEN,
 };
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
@@ -27,7 +28,7 @@ pub(crate) struct ProducerIdent {
 pub(super) fn purge_queue(inner: &Inner) {
     let mut out: Vec<(Arc<str>, i32, Vec<MsgMeta>)> = Vec::new();
     {
-        let mut acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+        let mut acc = inner.lock_acc();
         for tq in acc.topics.values_mut() {
             for (i, pq) in tq.parts.iter_mut().enumerate() {
                 for b in pq.ready.drain(..) {
@@ -88,7 +89,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
         } else if s.idempotence
             && pid.is_none()
             && pid_backoff.is_none_or(|t| t <= now)
-            && !inner.acc.lock().map(|a| a.is_empty()).unwrap_or(true)
+            && !inner.lock_acc().is_empty()
         {
             match init_producer_id(&inner).await {
                 Ok(p) => pid = Some(p),
@@ -130,8 +131,8 @@ pub(super) async fn run(inner: Arc<Inner>) {
 
 async fn refresh_metadata(inner: &Arc<Inner>) {
     let topics: Vec<String> = {
-        let acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
-        let mut t: Vec<String> = acc.topics.keys().cloned().collect();
+        let acc = inner.lock_acc();
+        let mut t: Vec<String> = acc.topics.names().map(str::to_string).collect();
         t.extend(acc.ua.iter().map(|m| m.topic.clone()));
         t.sort();
         t.dedup();
@@ -148,7 +149,7 @@ async fn refresh_metadata(inner: &Arc<Inner>) {
     }
     let s = &inner.settings;
     let mut failed: Vec<(String, ErrorCode, MsgMeta)> = Vec::new();
-    let mut guard = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = inner.lock_acc();
     for t in &topics {
         if let Some(tm) = cluster.topic(t) {
             if !tm.partitions.is_empty() {
@@ -175,10 +176,12 @@ async fn refresh_metadata(inner: &Arc<Inner>) {
                 let _ = Accumulator::append(
                     tq,
                     &mut acc.spare,
+                    &mut acc.spare_msgs,
                     m.partition,
                     m.key.as_deref(),
                     m.payload.as_deref(),
                     &headers,
+                    body_size(0, 0, m.key.as_deref(), m.payload.as_deref(), &headers),
                     m.meta,
                     now_ms,
                     &s.limits,
@@ -249,7 +252,7 @@ fn collect(
     let mut groups: Groups = HashMap::new();
     let mut expired: Vec<(Arc<str>, i32, Vec<MsgMeta>)> = Vec::new();
     let mut want_md = false;
-    let mut acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+    let mut acc = inner.lock_acc();
     let mut next = acc.close_due(s.linger, now);
     if let Some(to) = s.msg_timeout {
         while acc.ua.front().is_some_and(|m| m.enqueued + to <= now) {
@@ -479,10 +482,10 @@ async fn send(inner: Arc<Inner>, leader: i32, mut batches: Vec<Batch>, pid: Opti
 fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, gen: usize) {
     let s = &inner.settings;
     let purged = inner.purge_gen.load(Ordering::SeqCst) != gen;
-    let mut acc = inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+    let mut acc = inner.lock_acc();
     let pq = acc
         .topics
-        .get_mut(&*b.topic)
+        .get_mut(&b.topic)
         .and_then(|t| t.parts.get_mut(b.partition as usize));
     let Some(pq) = pq else {
         drop(acc);
@@ -538,7 +541,7 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
     }
     acc.recycle(&mut b);
     drop(acc);
-    match outcome {
+    let emptied = match outcome {
         Ok((off, ts)) => {
             inner
                 .counters
@@ -554,6 +557,7 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
             super::txn::on_delivery_failure(inner, code, &b.topic, b.partition);
             inner.deliver(&b.topic, b.partition, -1, code, b.msgs, 0)
         }
-    }
+    };
+    inner.lock_acc().recycle_msgs(emptied);
     inner.wake.notify_one();
 }

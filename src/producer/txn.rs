@@ -279,7 +279,8 @@ impl Txn {
 /// librdkafka's configuration checks for a transactional producer.
 ///
 /// # Errors
-/// `_INVALID_ARG` when `transactional.id` is set and idempotence explicitly disabled.
+/// `_INVALID_ARG` when `transactional.id` is set and idempotence explicitly disabled, or
+/// `message.timeout.ms` explicitly set above `transaction.timeout.ms`.
 pub(super) fn validate(conf: &crate::config::Config) -> Result<()> {
     let transactional = conf
         .get_str("transactional.id")
@@ -288,6 +289,18 @@ pub(super) fn validate(conf: &crate::config::Config) -> Result<()> {
         return Err(plain(
             ErrorCode::INVALID_ARG,
             "`transactional.id` requires `enable.idempotence=true`",
+        ));
+    }
+    // A default `message.timeout.ms` above the transaction timeout is lowered to it; one the
+    // application chose is refused (librdkafka). 0 (no timeout) is accepted.
+    let mto = conf.topic_config().get_i64("message.timeout.ms");
+    if transactional
+        && conf.topic_config().is_set("message.timeout.ms")
+        && mto > conf.get_i64("transaction.timeout.ms")
+    {
+        return Err(plain(
+            ErrorCode::INVALID_ARG,
+            "`message.timeout.ms` must be set <= `transaction.timeout.ms`",
         ));
     }
     Ok(())
@@ -306,6 +319,22 @@ fn plain(code: ErrorCode, msg: impl Into<String>) -> KafkaError {
 fn retriable(code: ErrorCode, msg: impl Into<String>) -> KafkaError {
     let mut e = plain(code, msg);
     e.retriable = true;
+    e
+}
+
+/// [`set_fatal`], and the fatal error the failing API returns.
+fn raise_fatal(inner: &Inner, code: ErrorCode, msg: String) -> KafkaError {
+    set_fatal(inner, code, msg.clone());
+    let mut e = plain(code, msg);
+    e.fatal = true;
+    e
+}
+
+/// [`set_abortable`], and the error (`txn_requires_abort`) the failing API returns.
+fn raise_abortable(inner: &Inner, code: ErrorCode, msg: String) -> KafkaError {
+    set_abortable(inner, code, msg.clone());
+    let mut e = plain(code, msg);
+    e.txn_requires_abort = true;
     e
 }
 
@@ -364,6 +393,9 @@ pub(crate) fn set_fatal(inner: &Inner, code: ErrorCode, msg: String) {
         if f.is_none() {
             // As rd_kafka_producev: only the code (`_FATAL`); the cause is in the error event.
             *f = Some(KafkaError::new(ErrorCode::FATAL));
+            inner
+                .has_fatal
+                .store(true, std::sync::atomic::Ordering::Release);
         }
     }
     inner.events.push_error(
@@ -598,6 +630,42 @@ impl Producer {
         }
     }
 
+    /// The API bracket around commit and abort (`api_begin` … `api_end`, resumable): `run`
+    /// drives the call; a `flush` that stopped with its own error (`Err(E)`) ends no API.
+    fn ending_api<E>(
+        &self,
+        api: &'static str,
+        run: impl FnOnce(&Txn) -> FlushResult<E>,
+    ) -> FlushResult<E> {
+        let txn = match self.txn() {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(e) = txn.api_begin(api) {
+            return Ok(Err(e));
+        }
+        let r = run(txn);
+        if let Ok(r) = &r {
+            txn.api_end(api, true, r);
+        }
+        r
+    }
+
+    /// EndTxn on the coordinator (commit or abort) within `deadline`; the client's own
+    /// timeout becomes the retriable `_TIMED_OUT` of the API.
+    fn end_on_coordinator(&self, commit: bool, deadline: Instant) -> Result<()> {
+        let inner = self.inner.clone();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let r = self
+            .inner
+            .client
+            .block_on(left, async move { end_txn(inner, commit, deadline).await });
+        match r {
+            Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => Err(timed_out()),
+            r => r,
+        }
+    }
+
     /// [`Producer::commit_transaction_with`] with [`Producer::flush`] (events are dropped).
     ///
     /// # Errors
@@ -619,18 +687,9 @@ impl Producer {
         timeout: Duration,
         flush: impl FnMut(Duration) -> FlushResult<E>,
     ) -> FlushResult<E> {
-        let txn = match self.txn() {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Err(e) = txn.api_begin("commit_transaction") {
-            return Ok(Err(e));
-        }
-        let r = self.commit_transaction_inner(txn, timeout, flush);
-        if let Ok(r) = &r {
-            txn.api_end("commit_transaction", true, r);
-        }
-        r
+        self.ending_api("commit_transaction", |txn| {
+            self.commit_transaction_inner(txn, timeout, flush)
+        })
     }
 
     fn commit_transaction_inner<E>(
@@ -676,10 +735,11 @@ impl Producer {
         if fails > 0 {
             let msg =
                 format!("{fails} message(s) failed delivery (see individual delivery reports)");
-            set_abortable(&self.inner, ErrorCode::INCONSISTENT, msg.clone());
-            let mut e = plain(ErrorCode::INCONSISTENT, msg);
-            e.txn_requires_abort = true;
-            return Ok(Err(e));
+            return Ok(Err(raise_abortable(
+                &self.inner,
+                ErrorCode::INCONSISTENT,
+                msg,
+            )));
         }
         let needs_end = {
             let mut g = txn.lock();
@@ -687,18 +747,8 @@ impl Producer {
             g.req_cnt > 0
         };
         if needs_end {
-            let inner = self.inner.clone();
-            let left = deadline.saturating_duration_since(Instant::now());
-            let r = self
-                .inner
-                .client
-                .block_on(left, async move { end_txn(inner, true, deadline).await });
-            match r {
-                Ok(()) => {}
-                Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => {
-                    return Ok(Err(timed_out()))
-                }
-                Err(e) => return Ok(Err(e)),
+            if let Err(e) = self.end_on_coordinator(true, deadline) {
+                return Ok(Err(e));
             }
         }
         self.complete_transaction();
@@ -725,18 +775,9 @@ impl Producer {
         timeout: Duration,
         flush: impl FnMut(Duration) -> FlushResult<E>,
     ) -> FlushResult<E> {
-        let txn = match self.txn() {
-            Ok(t) => t,
-            Err(e) => return Ok(Err(e)),
-        };
-        if let Err(e) = txn.api_begin("abort_transaction") {
-            return Ok(Err(e));
-        }
-        let r = self.abort_transaction_inner(txn, timeout, flush);
-        if let Ok(r) = &r {
-            txn.api_end("abort_transaction", true, r);
-        }
-        r
+        self.ending_api("abort_transaction", |txn| {
+            self.abort_transaction_inner(txn, timeout, flush)
+        })
     }
 
     fn abort_transaction_inner<E>(
@@ -778,18 +819,8 @@ impl Producer {
             g.req_cnt > 0
         };
         if needs_end {
-            let inner = self.inner.clone();
-            let left = deadline.saturating_duration_since(Instant::now());
-            let r = self
-                .inner
-                .client
-                .block_on(left, async move { end_txn(inner, false, deadline).await });
-            match r {
-                Ok(()) => {}
-                Err(e) if e.code == ErrorCode::TIMED_OUT && !e.retriable => {
-                    return Ok(Err(timed_out()))
-                }
-                Err(e) => return Ok(Err(e)),
+            if let Err(e) = self.end_on_coordinator(false, deadline) {
+                return Ok(Err(e));
             }
         }
         if txn.lock().needs_bump {
@@ -819,7 +850,7 @@ impl Producer {
             Err(_) => return Err(timed_out()),
         };
         {
-            let mut acc = self.inner.acc.lock().unwrap_or_else(|e| e.into_inner());
+            let mut acc = self.inner.lock_acc();
             for tq in acc.topics.values_mut() {
                 for pq in &mut tq.parts {
                     pq.next_seq = 0;

@@ -4,21 +4,13 @@
 #[path = "common.rs"]
 mod common;
 
+use common::{conf, consume_ok, create};
 use kafkars::topic_partition::{offset_tail, OFFSET_BEGINNING, OFFSET_END};
 use kafkars::{
-    Admin, Config, Consumer, ErrorCode, Event, KafkaConsumer, Message, Producer, TopicPartition,
+    Admin, Consumer, ErrorCode, Event, KafkaConsumer, Message, Producer, TopicPartition,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
-
-fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
-    let mut c = Config::new();
-    c.set("bootstrap.servers", addr).unwrap();
-    for (k, v) in extra {
-        c.set(k, v).unwrap();
-    }
-    c
-}
 
 fn produce(addr: &str, topic: &str, partition: i32, n: usize, codec: &str, start: usize) {
     let p = Producer::new(conf(
@@ -48,26 +40,6 @@ fn produce(addr: &str, topic: &str, partition: i32, n: usize, codec: &str, start
         .unwrap();
     }
     p.flush(Duration::from_secs(20)).unwrap();
-}
-
-fn create(addr: &str, topic: &str, parts: i32) {
-    Admin::new(&conf(addr, &[]))
-        .unwrap()
-        .create_topic(topic, parts, 1, &[], Duration::from_secs(10))
-        .unwrap();
-}
-
-fn consume_n(c: &KafkaConsumer, n: usize, timeout: Duration) -> Vec<Message> {
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n && Instant::now() < deadline {
-        if let Some(m) = c.consume(Duration::from_millis(100)) {
-            if m.err.is_ok() {
-                out.push(m);
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -176,7 +148,7 @@ fn group_commit_and_resume() {
     };
     let c = KafkaConsumer::new(gc(&[])).unwrap();
     c.subscribe(std::slice::from_ref(&t)).unwrap();
-    let got = consume_n(&c, 40, Duration::from_secs(30));
+    let got = consume_ok(&c, 40, Duration::from_secs(30));
     assert_eq!(got.len(), 40);
     assert_eq!(c.assignment().len(), 2);
     c.commit(None, false).unwrap();
@@ -197,7 +169,7 @@ fn group_commit_and_resume() {
     produce(&b.addr, &t, 0, 3, "none", 1000);
     let c2 = KafkaConsumer::new(gc(&[])).unwrap();
     c2.subscribe(std::slice::from_ref(&t)).unwrap();
-    let got = consume_n(&c2, 3, Duration::from_secs(30));
+    let got = consume_ok(&c2, 3, Duration::from_secs(30));
     let offs: Vec<i64> = got.iter().map(|m| m.offset).collect();
     assert_eq!(offs, vec![20, 21, 22]);
     assert!(c2

@@ -5,25 +5,10 @@
 #[path = "common.rs"]
 mod common;
 
-use kafkars::{Admin, Config, ErrorCode, Event, KafkaConsumer, Message, Producer};
+use common::{conf, consume_ok, create};
+use kafkars::{Admin, ErrorCode, Event, KafkaConsumer, Producer};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
-    let mut c = Config::new();
-    c.set("bootstrap.servers", addr).unwrap();
-    for (k, v) in extra {
-        c.set(k, v).unwrap();
-    }
-    c
-}
-
-fn create(addr: &str, topic: &str, parts: i32) {
-    Admin::new(&conf(addr, &[]))
-        .unwrap()
-        .create_topic(topic, parts, 1, &[], Duration::from_secs(10))
-        .unwrap();
-}
 
 fn produce(addr: &str, topic: &str, n: usize) {
     let p = Producer::new(conf(addr, &[("linger.ms", "1")])).unwrap();
@@ -42,19 +27,6 @@ fn stats_of(evs: &[Event]) -> Vec<Value> {
             _ => None,
         })
         .collect()
-}
-
-fn consume_ok(c: &KafkaConsumer, n: usize, timeout: Duration) -> Vec<Message> {
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    while out.len() < n && Instant::now() < deadline {
-        if let Some(m) = c.consume(Duration::from_millis(100)) {
-            if m.err.is_ok() {
-                out.push(m);
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -154,7 +126,7 @@ fn consumer_statistics_show_offsets_lag_and_group() {
     assert_eq!(p["fetch_state"], "active");
     let committed = p["committed_offset"].as_i64().unwrap();
     assert_eq!(p["consumer_lag"].as_i64().unwrap(), 20 - committed, "{p}");
-    assert!(p["app_offset"].as_i64().unwrap() >= 16, "{p}");
+    assert!(p["app_offset"].as_i64().unwrap() >= 15, "{p}");
     assert!(p["rxmsgs"].as_u64().unwrap() >= 20, "{p}");
     let g = &s["cgrp"];
     assert_eq!(g["state"], "up");

@@ -3,19 +3,11 @@
 #[path = "common.rs"]
 mod common;
 
+use common::conf;
 use kafkars::producer::PURGE_F_QUEUE;
-use kafkars::{Admin, Config, ErrorCode, Event, Producer};
+use kafkars::{Admin, ErrorCode, Event, Producer};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
-    let mut c = Config::new();
-    c.set("bootstrap.servers", addr).unwrap();
-    for (k, v) in extra {
-        c.set(k, v).unwrap();
-    }
-    c
-}
 
 fn drain_reports(p: &Producer, want: usize, timeout: Duration) -> Vec<kafkars::DeliveryReport> {
     let deadline = Instant::now() + timeout;

@@ -5,30 +5,13 @@
 #[path = "common.rs"]
 mod common;
 
+use common::{conf, create};
 use kafkars::topic_partition::OFFSET_BEGINNING;
-use kafkars::{
-    Admin, Config, ConsumerGroupMetadata, ErrorCode, KafkaConsumer, Producer, TopicPartition,
-};
+use kafkars::{Admin, ConsumerGroupMetadata, ErrorCode, KafkaConsumer, Producer, TopicPartition};
 use std::time::{Duration, Instant};
-
-fn conf(addr: &str, extra: &[(&str, &str)]) -> Config {
-    let mut c = Config::new();
-    c.set("bootstrap.servers", addr).unwrap();
-    for (k, v) in extra {
-        c.set(k, v).unwrap();
-    }
-    c
-}
 
 fn txn_producer(addr: &str, id: &str) -> Producer {
     Producer::new(conf(addr, &[("transactional.id", id), ("linger.ms", "5")])).unwrap()
-}
-
-fn create(addr: &str, topic: &str) {
-    Admin::new(&conf(addr, &[]))
-        .unwrap()
-        .create_topic(topic, 1, 1, &[], Duration::from_secs(10))
-        .unwrap();
 }
 
 fn produce(p: &Producer, topic: &str, value: &str) {
@@ -104,7 +87,7 @@ fn api_calls_in_the_wrong_state_fail_like_librdkafka() {
 fn committed_visible_aborted_only_to_read_uncommitted() {
     let Some(b) = common::broker() else { return };
     let t = common::topic("txn-rt");
-    create(&b.addr, &t);
+    create(&b.addr, &t, 1);
     let p = txn_producer(&b.addr, &common::topic("tx-rt"));
     p.init_transactions(Duration::from_secs(30)).unwrap();
     let e = p.init_transactions(Duration::from_secs(1)).unwrap_err();
@@ -142,7 +125,7 @@ fn committed_visible_aborted_only_to_read_uncommitted() {
 fn offsets_are_committed_only_with_the_transaction() {
     let Some(b) = common::broker() else { return };
     let t = common::topic("txn-offsets");
-    create(&b.addr, &t);
+    create(&b.addr, &t, 1);
     let group = common::topic("txn-group");
     let p = txn_producer(&b.addr, &common::topic("tx-offsets"));
     p.init_transactions(Duration::from_secs(30)).unwrap();
@@ -175,7 +158,7 @@ fn offsets_are_committed_only_with_the_transaction() {
 fn a_second_producer_fences_the_first() {
     let Some(b) = common::broker() else { return };
     let t = common::topic("txn-fence");
-    create(&b.addr, &t);
+    create(&b.addr, &t, 1);
     let id = common::topic("tx-fence");
     let a = txn_producer(&b.addr, &id);
     a.init_transactions(Duration::from_secs(30)).unwrap();

@@ -163,3 +163,39 @@ pub fn topic(prefix: &str) -> String {
         N.fetch_add(1, Ordering::SeqCst)
     )
 }
+
+/// Client properties: `bootstrap.servers` = `addr`, then `extra`.
+pub fn conf(addr: &str, extra: &[(&str, &str)]) -> kafkars::Config {
+    let mut c = kafkars::Config::new();
+    c.set("bootstrap.servers", addr).unwrap();
+    for (k, v) in extra {
+        c.set(k, v).unwrap();
+    }
+    c
+}
+
+/// Creates `topic` with `parts` partitions (replication factor 1).
+pub fn create(addr: &str, topic: &str, parts: i32) {
+    kafkars::Admin::new(&conf(addr, &[]))
+        .unwrap()
+        .create_topic(topic, parts, 1, &[], Duration::from_secs(10))
+        .unwrap();
+}
+
+/// Up to `n` messages without error from `c`, consuming until `timeout`.
+pub fn consume_ok(
+    c: &kafkars::KafkaConsumer,
+    n: usize,
+    timeout: Duration,
+) -> Vec<kafkars::Message> {
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(m) = c.consume(Duration::from_millis(100)) {
+            if m.err.is_ok() {
+                out.push(m);
+            }
+        }
+    }
+    out
+}

@@ -4,6 +4,7 @@
 // read_committed (librdkafka's default) and a read_uncommitted KafkaConsumer see.
 // Usage: php roundtrip.php BROKERS TOPIC TXN_ID
 [$_, $brokers, $topic, $txnId] = $argv;
+require __DIR__ . '/consume_all.php';
 
 $conf = new RdKafka\Conf();
 $conf->set('bootstrap.servers', $brokers);
@@ -51,33 +52,6 @@ try {
     $producer->commitTransaction(1000);
 } catch (RdKafka\KafkaErrorException $e) {
     echo "commit outside a transaction: ", $e->getMessage(), "\n";
-}
-
-function consume_all(string $brokers, string $topic, string $isolation, int $want): array
-{
-    $conf = new RdKafka\Conf();
-    $conf->set('bootstrap.servers', $brokers);
-    $conf->set('group.id', "g-$isolation-" . bin2hex(random_bytes(4)));
-    $conf->set('auto.offset.reset', 'earliest');
-    $conf->set('enable.partition.eof', 'true');
-    if ($isolation !== 'default') {
-        $conf->set('isolation.level', $isolation);
-    }
-    $consumer = new RdKafka\KafkaConsumer($conf);
-    $consumer->subscribe([$topic]);
-    $seen = [];
-    $deadline = microtime(true) + 20;
-    while (microtime(true) < $deadline) {
-        $m = $consumer->consume(500);
-        if ($m->err === RD_KAFKA_RESP_ERR__PARTITION_EOF && count($seen) >= $want) {
-            break;
-        }
-        if ($m->err === RD_KAFKA_RESP_ERR_NO_ERROR) {
-            $seen[] = $m->payload;
-        }
-    }
-    $consumer->close();
-    return $seen;
 }
 
 echo "read_committed: ", implode(',', consume_all($brokers, $topic, 'default', 5)), "\n";

@@ -5,9 +5,9 @@ use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsRe
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::alter_configs::alter_topic;
 use super::{error_code, topic_error_code, RequestContext};
 
-const RESOURCE_TOPIC: i8 = 2;
 const OP_SET: i8 = 0;
 const OP_DELETE: i8 = 1;
 
@@ -16,26 +16,13 @@ pub async fn handle(
     ctx: &RequestContext,
     req: IncrementalAlterConfigsRequest,
 ) -> IncrementalAlterConfigsResponse {
-    let state = &ctx.state;
     let mut responses = Vec::with_capacity(req.resources.len());
     for res in req.resources {
         let name = res.resource_name.to_string();
         let mut r = AlterConfigsResourceResponse::default()
             .with_resource_type(res.resource_type)
             .with_resource_name(res.resource_name.clone());
-        let outcome = (|| {
-            if res.resource_type != RESOURCE_TOPIC {
-                return Err((
-                    error_code::INVALID_REQUEST,
-                    "only topic configs can be altered; broker settings come from server.properties".to_string(),
-                ));
-            }
-            let topic = state.topics.get(&name).ok_or_else(|| {
-                (
-                    error_code::UNKNOWN_TOPIC_OR_PARTITION,
-                    format!("Topic '{name}' does not exist."),
-                )
-            })?;
+        let outcome = alter_topic(ctx, res.resource_type, &name, req.validate_only, |topic| {
             let mut config = topic.config();
             for c in &res.configs {
                 match (c.config_operation, c.value.as_ref()) {
@@ -53,18 +40,12 @@ pub async fn handle(
                     }
                 }
             }
-            state
+            ctx.state
                 .topics
                 .check_config(&config)
                 .map_err(|e| (topic_error_code(&e), e.to_string()))?;
-            if !req.validate_only {
-                state
-                    .topics
-                    .alter_config(&name, config)
-                    .map_err(|e| (topic_error_code(&e), e.to_string()))?;
-            }
-            Ok(())
-        })();
+            Ok(config)
+        });
         if let Err((code, msg)) = outcome {
             r.error_code = code;
             r.error_message = Some(StrBytes::from_string(msg));

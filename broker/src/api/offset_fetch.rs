@@ -8,25 +8,54 @@ use kafka_protocol::messages::{GroupId, OffsetFetchRequest, OffsetFetchResponse,
 use kafka_protocol::protocol::StrBytes;
 
 use super::RequestContext;
-use crate::group::coordinator::FetchedOffsets;
 use crate::group::TopicPartition;
 
-/// One partition's answer: (partition, offset, leader epoch, metadata).
-type Row = (i32, i64, i32, StrBytes);
+/// One partition's answer, the same in the single-group (v1–v7) and batched (v8+) shapes.
+struct Row {
+    partition: i32,
+    offset: i64,
+    leader_epoch: i32,
+    metadata: StrBytes,
+    error_code: i16,
+}
 
-/// Group the coordinator's answer by topic, keeping the order of first appearance.
-fn by_topic(fetched: FetchedOffsets, version: i16) -> Vec<(String, Vec<Row>)> {
+/// The answer for one group, grouped by topic in the order of first appearance. With
+/// `require_stable`, a partition a transaction holds an offset of answers
+/// UNSTABLE_OFFSET_COMMIT (and offset -1).
+fn answer(
+    ctx: &RequestContext,
+    group: &str,
+    wanted: Option<Vec<TopicPartition>>,
+    require_stable: bool,
+) -> Vec<(String, Vec<Row>)> {
+    let fetched = ctx.state.groups.fetch_offsets(group, wanted.as_deref());
     let mut topics: Vec<(String, Vec<Row>)> = Vec::new();
     for (tp, offset) in fetched {
-        let row = match offset {
-            Some(o) => (
-                tp.partition,
-                o.offset,
-                if version >= 5 { o.leader_epoch } else { -1 },
-                StrBytes::from_string(o.metadata),
-            ),
-            None => (tp.partition, -1, -1, StrBytes::default()),
+        let mut row = match offset {
+            Some(o) => Row {
+                partition: tp.partition,
+                offset: o.offset,
+                leader_epoch: if ctx.version >= 5 { o.leader_epoch } else { -1 },
+                metadata: StrBytes::from_string(o.metadata),
+                error_code: 0,
+            },
+            None => Row {
+                partition: tp.partition,
+                offset: -1,
+                leader_epoch: -1,
+                metadata: StrBytes::default(),
+                error_code: 0,
+            },
         };
+        if require_stable
+            && ctx
+                .state
+                .txns
+                .has_pending_offset(group, &tp.topic, tp.partition)
+        {
+            row.error_code = UNSTABLE_OFFSET_COMMIT;
+            row.offset = -1;
+        }
         match topics.iter_mut().find(|(name, _)| *name == tp.topic) {
             Some((_, rows)) => rows.push(row),
             None => topics.push((tp.topic, vec![row])),
@@ -52,15 +81,9 @@ fn requested<'a>(
 /// client retries (KIP-447 `require_stable`).
 const UNSTABLE_OFFSET_COMMIT: i16 = 88;
 
-fn unstable(ctx: &RequestContext, require_stable: bool, group: &str, topic: &str, p: i32) -> bool {
-    require_stable && ctx.state.txns.has_pending_offset(group, topic, p)
-}
-
 /// Serves OffsetFetch.
 pub async fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetchResponse {
-    let groups = &ctx.state.groups;
-    let v = ctx.version;
-    if v >= 8 {
+    if ctx.version >= 8 {
         let results = req
             .groups
             .iter()
@@ -70,24 +93,18 @@ pub async fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetc
                         .as_ref()
                         .map(|ts| ts.iter().map(|t| (&t.name, &t.partition_indexes))),
                 );
-                let fetched = groups.fetch_offsets(&g.group_id.0, wanted.as_deref());
-                let topics = by_topic(fetched, v)
+                let topics = answer(ctx, &g.group_id.0, wanted, req.require_stable)
                     .into_iter()
                     .map(|(name, rows)| {
                         let partitions = rows
                             .into_iter()
-                            .map(|(p, offset, epoch, md)| {
-                                let r = OffsetFetchResponsePartitions::default()
-                                    .with_partition_index(p)
-                                    .with_committed_offset(offset)
-                                    .with_committed_leader_epoch(epoch)
-                                    .with_metadata(Some(md));
-                                if unstable(ctx, req.require_stable, &g.group_id.0, &name, p) {
-                                    r.with_error_code(UNSTABLE_OFFSET_COMMIT)
-                                        .with_committed_offset(-1)
-                                } else {
-                                    r
-                                }
+                            .map(|r| {
+                                OffsetFetchResponsePartitions::default()
+                                    .with_partition_index(r.partition)
+                                    .with_committed_offset(r.offset)
+                                    .with_committed_leader_epoch(r.leader_epoch)
+                                    .with_metadata(Some(r.metadata))
+                                    .with_error_code(r.error_code)
                             })
                             .collect();
                         OffsetFetchResponseTopics::default()
@@ -107,25 +124,19 @@ pub async fn handle(ctx: &RequestContext, req: OffsetFetchRequest) -> OffsetFetc
             .as_ref()
             .map(|ts| ts.iter().map(|t| (&t.name, &t.partition_indexes))),
     );
-    let fetched = groups.fetch_offsets(&req.group_id.0, wanted.as_deref());
-    let topics = by_topic(fetched, v)
+    let stable = ctx.version >= 7 && req.require_stable;
+    let topics = answer(ctx, &req.group_id.0, wanted, stable)
         .into_iter()
         .map(|(name, rows)| {
             let partitions = rows
                 .into_iter()
-                .map(|(p, offset, epoch, md)| {
-                    let r = OffsetFetchResponsePartition::default()
-                        .with_partition_index(p)
-                        .with_committed_offset(offset)
-                        .with_committed_leader_epoch(epoch)
-                        .with_metadata(Some(md));
-                    let stable = v >= 7 && req.require_stable;
-                    if unstable(ctx, stable, &req.group_id.0, &name, p) {
-                        r.with_error_code(UNSTABLE_OFFSET_COMMIT)
-                            .with_committed_offset(-1)
-                    } else {
-                        r
-                    }
+                .map(|r| {
+                    OffsetFetchResponsePartition::default()
+                        .with_partition_index(r.partition)
+                        .with_committed_offset(r.offset)
+                        .with_committed_leader_epoch(r.leader_epoch)
+                        .with_metadata(Some(r.metadata))
+                        .with_error_code(r.error_code)
                 })
                 .collect();
             OffsetFetchResponseTopic::default()

@@ -8,8 +8,9 @@
 //! - [`segment`] — one `.log` plus its two indexes; `pwrite` appends, `pread` header scans.
 //! - [`batch`] — the 61-byte RecordBatch v2 header: validation (magic, length, CRC-32C,
 //!   counts) and in-place patching of base offset and leader epoch.
-//! - [`offset_index`], [`time_index`] — Kafka's `.index` / `.timeindex` formats over
-//!   `index_file`, a preallocated, mmap'd file of fixed-size entries.
+//! - [`offset_index`], [`time_index`] — Kafka's `.index` / `.timeindex` formats, each a
+//!   [`sparse_index`] (sorted entries, binary search) over `index_file`, a preallocated,
+//!   mmap'd file of fixed-size entries.
 //! - [`recovery`] — on open: re-validate the active segment's tail, cut a torn tail,
 //!   rebuild indexes that disagree.
 //! - [`retention`] — which old segments go, by time and by size.
@@ -36,6 +37,7 @@ pub mod partition_log;
 pub mod recovery;
 pub mod retention;
 pub mod segment;
+pub mod sparse_index;
 pub mod time_index;
 pub mod txn_index;
 

@@ -13,22 +13,27 @@
 use std::io;
 use std::path::Path;
 
-use super::index_file::IndexFile;
-
-const ENTRY: usize = 8;
+use super::sparse_index::{IndexEntry, SparseIndex};
 
 /// A segment's `.index`.
-#[derive(Debug)]
-pub struct OffsetIndex {
-    base_offset: i64,
-    file: IndexFile,
-}
+pub type OffsetIndex = SparseIndex<OffsetPosition>;
 
 /// One index entry, in absolute offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OffsetPosition {
     pub offset: i64,
     pub position: u32,
+}
+
+impl IndexEntry for OffsetPosition {
+    const SIZE: usize = 8;
+
+    fn decode(e: &[u8], base_offset: i64) -> Self {
+        OffsetPosition {
+            offset: base_offset + u32::from_be_bytes([e[0], e[1], e[2], e[3]]) as i64,
+            position: u32::from_be_bytes([e[4], e[5], e[6], e[7]]),
+        }
+    }
 }
 
 impl OffsetIndex {
@@ -39,76 +44,29 @@ impl OffsetIndex {
     /// # Errors
     /// I/O errors opening or mapping the file.
     pub fn open(path: &Path, base_offset: i64) -> io::Result<OffsetIndex> {
-        let mut index = OffsetIndex {
-            base_offset,
-            file: IndexFile::open(path, ENTRY)?,
-        };
-        let n = index.file.entries();
-        let sane_tail = n < 2
-            || index.raw(n - 1).0 > index.raw(n - 2).0 && index.raw(n - 1).1 > index.raw(n - 2).1;
-        if !sane_tail || (n > 0 && index.raw(0).1 == 0) {
-            let mut valid = 0;
-            let mut prev: Option<(u32, u32)> = None;
-            while valid < n {
-                let e = index.raw(valid);
-                let ok = match prev {
-                    None => e.1 > 0,
-                    Some(p) => e.0 > p.0 && e.1 > p.1,
-                };
-                if !ok {
-                    break;
-                }
-                prev = Some(e);
-                valid += 1;
-            }
-            index.file.truncate_entries(valid);
+        let mut index = Self::open_file(path, base_offset)?;
+        let n = index.entries();
+        let grows =
+            |p: OffsetPosition, e: OffsetPosition| e.offset > p.offset && e.position > p.position;
+        let sane_tail = n < 2 || grows(index.get(n - 2), index.get(n - 1));
+        if !sane_tail || (n > 0 && index.get(0).position == 0) {
+            index.keep_sane_prefix(|prev, e| match prev {
+                None => e.position > 0,
+                Some(p) => grows(p, e),
+            });
         }
         Ok(index)
     }
 
-    fn raw(&self, i: usize) -> (u32, u32) {
-        let e = self.file.raw_entry(i);
-        if e.len() < ENTRY {
-            return (0, 0);
-        }
-        (
-            u32::from_be_bytes([e[0], e[1], e[2], e[3]]),
-            u32::from_be_bytes([e[4], e[5], e[6], e[7]]),
-        )
-    }
-
-    fn get(&self, i: usize) -> OffsetPosition {
-        let (rel, position) = self.raw(i);
-        OffsetPosition {
-            offset: self.base_offset + rel as i64,
-            position,
-        }
-    }
-
-    /// Number of entries.
-    pub fn entries(&self) -> usize {
-        self.file.entries()
-    }
-
     /// Entries that can still be added before the file is full.
     pub fn room(&self) -> usize {
-        self.file.capacity().saturating_sub(self.file.entries())
-    }
-
-    /// Whether the file holds more bytes than its entries (preallocated, or left by a crash).
-    pub fn has_slack(&self) -> bool {
-        self.file.file_len() != self.file.entries() * ENTRY
-    }
-
-    /// The last entry, if any.
-    pub fn last_entry(&self) -> Option<OffsetPosition> {
-        self.entries().checked_sub(1).map(|i| self.get(i))
+        self.capacity().saturating_sub(self.entries())
     }
 
     /// Appends an entry. Returns `false` (and adds nothing) if the index is full or the entry
     /// does not grow both fields past the last one, or lies outside this segment's range.
     pub fn append(&mut self, offset: i64, position: u32) -> bool {
-        let rel = offset - self.base_offset;
+        let rel = offset - self.base_offset();
         if !(0..=u32::MAX as i64).contains(&rel) {
             return false;
         }
@@ -117,114 +75,37 @@ impl OffsetIndex {
                 return false;
             }
         }
-        let mut e = [0u8; ENTRY];
+        let mut e = [0u8; OffsetPosition::SIZE];
         e[..4].copy_from_slice(&(rel as u32).to_be_bytes());
         e[4..].copy_from_slice(&position.to_be_bytes());
-        self.file.push(&e)
+        self.push(&e)
     }
 
     /// The largest entry with offset <= `offset`, or (base offset, 0) if there is none.
     pub fn lookup(&self, offset: i64) -> OffsetPosition {
-        // Index of the first entry with offset > target.
-        let (mut lo, mut hi) = (0usize, self.entries());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.get(mid).offset <= offset {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        match lo.checked_sub(1) {
-            Some(i) => self.get(i),
-            None => OffsetPosition {
-                offset: self.base_offset,
-                position: 0,
-            },
-        }
+        self.floor(|e| e.offset <= offset)
+            .unwrap_or_else(|| self.segment_start())
     }
 
     /// The largest entry with position <= `position`, or (base offset, 0) if there is none.
     /// Every entry's position is a batch boundary, so this bounds how far a reader must
     /// scan to find the last whole batch ending before `position`.
     pub fn lookup_position(&self, position: u64) -> OffsetPosition {
-        let (mut lo, mut hi) = (0usize, self.entries());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.get(mid).position as u64 <= position {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        match lo.checked_sub(1) {
-            Some(i) => self.get(i),
-            None => OffsetPosition {
-                offset: self.base_offset,
-                position: 0,
-            },
+        self.floor(|e| e.position as u64 <= position)
+            .unwrap_or_else(|| self.segment_start())
+    }
+
+    fn segment_start(&self) -> OffsetPosition {
+        OffsetPosition {
+            offset: self.base_offset(),
+            position: 0,
         }
     }
 
     /// Keeps only the entries before the first one with position >= `size` or offset >=
     /// `end_offset` (after the log was truncated).
     pub fn truncate_to(&mut self, size: u64, end_offset: i64) {
-        let mut n = self.entries();
-        while n > 0 {
-            let e = self.get(n - 1);
-            if (e.position as u64) < size && e.offset < end_offset {
-                break;
-            }
-            n -= 1;
-        }
-        self.file.truncate_entries(n);
-    }
-
-    /// Drops every entry.
-    pub fn clear(&mut self) {
-        self.file.truncate_entries(0);
-    }
-
-    /// Preallocates the file to `max_bytes` (active segment).
-    ///
-    /// # Errors
-    /// I/O errors resizing or mapping.
-    pub fn preallocate(&mut self, max_bytes: usize) -> io::Result<()> {
-        self.file.preallocate(max_bytes)
-    }
-
-    /// Shrinks the file to its entries.
-    ///
-    /// # Errors
-    /// I/O errors resizing or mapping.
-    pub fn trim(&mut self) -> io::Result<()> {
-        self.file.trim()
-    }
-
-    /// Writes the mapped pages to disk.
-    ///
-    /// # Errors
-    /// I/O errors of `msync`.
-    pub fn flush(&self) -> io::Result<()> {
-        self.file.flush()
-    }
-
-    /// Drops the mapping until the next lookup (closed segments).
-    pub fn release(&mut self) {
-        self.file.release();
-    }
-
-    /// Unmaps and deletes the file.
-    ///
-    /// # Errors
-    /// I/O errors other than the file being gone already.
-    pub fn remove(self) -> io::Result<()> {
-        self.file.remove()
-    }
-
-    /// The path of the file.
-    pub fn path(&self) -> &Path {
-        self.file.path()
+        self.truncate_back(|e| !((e.position as u64) < size && e.offset < end_offset));
     }
 }
 

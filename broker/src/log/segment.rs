@@ -96,24 +96,10 @@ impl Segment {
             .create(true)
             .truncate(true)
             .open(&log_path)?;
-        let mut offset_index = OffsetIndex::open(&index_path, base_offset)?;
-        let mut time_index = TimeIndex::open(&time_path, base_offset)?;
-        offset_index.preallocate(max_index_bytes as usize)?;
-        time_index.preallocate(max_index_bytes as usize)?;
-        Ok(Segment {
-            base_offset,
-            log: Arc::new(log),
-            log_path,
-            size: 0,
-            offset_index,
-            time_index,
-            next_offset: base_offset,
-            max_timestamp: -1,
-            offset_of_max_timestamp: base_offset,
-            rolling_timestamp: None,
-            bytes_since_index_entry: 0,
-            created_ms: now_ms,
-        })
+        let mut segment = Segment::with_log(dir, base_offset, log, now_ms)?;
+        segment.offset_index.preallocate(max_index_bytes as usize)?;
+        segment.time_index.preallocate(max_index_bytes as usize)?;
+        Ok(segment)
     }
 
     /// Opens an existing segment's files as they are (creating missing index files empty).
@@ -123,8 +109,15 @@ impl Segment {
     /// # Errors
     /// I/O errors opening the files.
     pub fn open(dir: &Path, base_offset: i64, now_ms: i64) -> Result<Segment, LogError> {
-        let (log_path, index_path, time_path) = segment_paths(dir, base_offset);
+        let (log_path, _, _) = segment_paths(dir, base_offset);
         let log = OpenOptions::new().read(true).write(true).open(&log_path)?;
+        Segment::with_log(dir, base_offset, log, now_ms)
+    }
+
+    /// The segment over the open `log` file, with its index files opened (created if
+    /// missing); state that needs the batches starts empty.
+    fn with_log(dir: &Path, base_offset: i64, log: File, now_ms: i64) -> Result<Segment, LogError> {
+        let (log_path, index_path, time_path) = segment_paths(dir, base_offset);
         let size = log.metadata()?.len();
         let offset_index = OffsetIndex::open(&index_path, base_offset)?;
         let time_index = TimeIndex::open(&time_path, base_offset)?;

@@ -13,22 +13,29 @@
 use std::io;
 use std::path::Path;
 
-use super::index_file::IndexFile;
-
-const ENTRY: usize = 12;
+use super::sparse_index::{IndexEntry, SparseIndex};
 
 /// A segment's `.timeindex`.
-#[derive(Debug)]
-pub struct TimeIndex {
-    base_offset: i64,
-    file: IndexFile,
-}
+pub type TimeIndex = SparseIndex<TimestampOffset>;
 
 /// One time index entry, in absolute offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimestampOffset {
     pub timestamp: i64,
     pub offset: i64,
+}
+
+impl IndexEntry for TimestampOffset {
+    const SIZE: usize = 12;
+
+    fn decode(e: &[u8], base_offset: i64) -> Self {
+        let mut ts = [0u8; 8];
+        ts.copy_from_slice(&e[..8]);
+        TimestampOffset {
+            timestamp: i64::from_be_bytes(ts),
+            offset: base_offset + u32::from_be_bytes([e[8], e[9], e[10], e[11]]) as i64,
+        }
+    }
 }
 
 impl TimeIndex {
@@ -39,75 +46,24 @@ impl TimeIndex {
     /// # Errors
     /// I/O errors opening or mapping the file.
     pub fn open(path: &Path, base_offset: i64) -> io::Result<TimeIndex> {
-        let mut index = TimeIndex {
-            base_offset,
-            file: IndexFile::open(path, ENTRY)?,
-        };
-        let n = index.file.entries();
-        let mut valid = 0;
-        let mut prev: Option<(i64, u32)> = None;
-        while valid < n {
-            let e = index.raw(valid);
-            let ok = match prev {
-                None => e != (0, 0),
-                Some(p) => e.0 > p.0 && e.1 >= p.1,
-            };
-            if !ok {
-                break;
-            }
-            prev = Some(e);
-            valid += 1;
-        }
-        index.file.truncate_entries(valid);
+        let mut index = Self::open_file(path, base_offset)?;
+        index.keep_sane_prefix(|prev, e| match prev {
+            None => e.timestamp != 0 || e.offset != base_offset,
+            Some(p) => e.timestamp > p.timestamp && e.offset >= p.offset,
+        });
         Ok(index)
-    }
-
-    fn raw(&self, i: usize) -> (i64, u32) {
-        let e = self.file.raw_entry(i);
-        if e.len() < ENTRY {
-            return (0, 0);
-        }
-        let mut ts = [0u8; 8];
-        ts.copy_from_slice(&e[..8]);
-        (
-            i64::from_be_bytes(ts),
-            u32::from_be_bytes([e[8], e[9], e[10], e[11]]),
-        )
-    }
-
-    fn get(&self, i: usize) -> TimestampOffset {
-        let (timestamp, rel) = self.raw(i);
-        TimestampOffset {
-            timestamp,
-            offset: self.base_offset + rel as i64,
-        }
-    }
-
-    /// Number of entries.
-    pub fn entries(&self) -> usize {
-        self.file.entries()
     }
 
     /// Entries that can still be added, keeping one slot free for the final entry written
     /// when the segment rolls (so the last entry is always the segment's largest timestamp).
     pub fn room(&self) -> usize {
-        self.file.capacity().saturating_sub(self.file.entries() + 1)
-    }
-
-    /// Whether the file holds more bytes than its entries (preallocated, or left by a crash).
-    pub fn has_slack(&self) -> bool {
-        self.file.file_len() != self.file.entries() * ENTRY
-    }
-
-    /// The last entry (the segment's largest timestamp), if any.
-    pub fn last_entry(&self) -> Option<TimestampOffset> {
-        self.entries().checked_sub(1).map(|i| self.get(i))
+        self.capacity().saturating_sub(self.entries() + 1)
     }
 
     /// Appends `(timestamp, offset)` if `timestamp` is larger than the last entry's (Kafka's
     /// `maybeAppend`). Returns `false` if nothing was added.
     pub fn maybe_append(&mut self, timestamp: i64, offset: i64) -> bool {
-        let rel = offset - self.base_offset;
+        let rel = offset - self.base_offset();
         if !(0..=u32::MAX as i64).contains(&rel) || timestamp < 0 {
             return false;
         }
@@ -116,76 +72,21 @@ impl TimeIndex {
                 return false;
             }
         }
-        let mut e = [0u8; ENTRY];
+        let mut e = [0u8; TimestampOffset::SIZE];
         e[..8].copy_from_slice(&timestamp.to_be_bytes());
         e[8..].copy_from_slice(&(rel as u32).to_be_bytes());
-        self.file.push(&e)
+        self.push(&e)
     }
 
     /// The largest entry with timestamp <= `timestamp`, or `None` if there is none (then
     /// the search starts at the segment's first batch).
     pub fn lookup(&self, timestamp: i64) -> Option<TimestampOffset> {
-        let (mut lo, mut hi) = (0usize, self.entries());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.get(mid).timestamp <= timestamp {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo.checked_sub(1).map(|i| self.get(i))
+        self.floor(|e| e.timestamp <= timestamp)
     }
 
     /// Keeps only the entries with offset < `end_offset` (after the log was truncated).
     pub fn truncate_to(&mut self, end_offset: i64) {
-        let mut n = self.entries();
-        while n > 0 && self.get(n - 1).offset >= end_offset {
-            n -= 1;
-        }
-        self.file.truncate_entries(n);
-    }
-
-    /// Drops every entry.
-    pub fn clear(&mut self) {
-        self.file.truncate_entries(0);
-    }
-
-    /// Preallocates the file to `max_bytes` (active segment).
-    ///
-    /// # Errors
-    /// I/O errors resizing or mapping.
-    pub fn preallocate(&mut self, max_bytes: usize) -> io::Result<()> {
-        self.file.preallocate(max_bytes)
-    }
-
-    /// Shrinks the file to its entries.
-    ///
-    /// # Errors
-    /// I/O errors resizing or mapping.
-    pub fn trim(&mut self) -> io::Result<()> {
-        self.file.trim()
-    }
-
-    /// Writes the mapped pages to disk.
-    ///
-    /// # Errors
-    /// I/O errors of `msync`.
-    pub fn flush(&self) -> io::Result<()> {
-        self.file.flush()
-    }
-
-    /// Drops the mapping until the next lookup (closed segments).
-    pub fn release(&mut self) {
-        self.file.release();
-    }
-
-    /// Unmaps and deletes the file.
-    ///
-    /// # Errors
-    /// I/O errors other than the file being gone already.
-    pub fn remove(self) -> io::Result<()> {
-        self.file.remove()
+        self.truncate_back(|e| e.offset >= end_offset);
     }
 }
 

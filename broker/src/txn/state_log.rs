@@ -20,24 +20,25 @@
 //! rewritten from the live states into `txn.log.compact`, synced and renamed over it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use super::coordinator::{PendingOffset, TxnMetadata, TxnState};
+use crate::framed_log::{
+    finish_frame, put_str16, put_str32, start_frame, FramedLog, LogFiles, Reader,
+};
 
-const LOG_FILE: &str = "txn.log";
-const COMPACT_FILE: &str = "txn.log.compact";
-const HEADER: usize = 8;
-const MAX_FRAME: usize = 64 << 20;
+const FILES: LogFiles = LogFiles {
+    log: "txn.log",
+    compact: "txn.log.compact",
+    what: "transaction state",
+};
 const COMPACT_MIN_BYTES: u64 = 1 << 20;
 
 /// The open state file.
 #[derive(Debug)]
 pub struct StateLog {
-    dir: PathBuf,
-    file: File,
-    size: u64,
+    log: FramedLog,
     live_size: u64,
 }
 
@@ -47,51 +48,20 @@ impl StateLog {
     /// # Errors
     /// I/O errors.
     pub fn open(dir: &Path) -> io::Result<(StateLog, BTreeMap<String, TxnMetadata>)> {
-        fs::create_dir_all(dir)?;
-        let _ = fs::remove_file(dir.join(COMPACT_FILE));
-        let path = dir.join(LOG_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)?;
-        let mut data = Vec::new();
-        file.read_to_end(&mut data)?;
         let mut txns = BTreeMap::new();
-        let mut pos = 0;
-        while data.len() - pos >= HEADER {
-            let len = u32::from_be_bytes(data[pos..pos + 4].try_into().expect("4 bytes")) as usize;
-            let crc = u32::from_be_bytes(data[pos + 4..pos + 8].try_into().expect("4 bytes"));
-            if len > MAX_FRAME || data.len() - pos - HEADER < len {
-                break;
-            }
-            let payload = &data[pos + HEADER..pos + HEADER + len];
-            if crc32c::crc32c(payload) != crc {
-                break;
-            }
-            let Some(m) = decode(payload) else { break };
+        let log = FramedLog::open(dir, FILES, |payload| {
+            let Some(m) = decode(payload) else {
+                return false;
+            };
             if m.state == TxnState::Dead {
                 txns.remove(&m.transactional_id);
             } else {
                 txns.insert(m.transactional_id.clone(), m);
             }
-            pos += HEADER + len;
-        }
-        if pos < data.len() {
-            tracing::warn!(path = %path.display(), kept = pos, dropped = data.len() - pos,
-                "transaction state: truncating torn tail");
-            file.set_len(pos as u64)?;
-            file.sync_all()?;
-        }
-        Ok((
-            StateLog {
-                dir: dir.to_path_buf(),
-                file,
-                size: pos as u64,
-                live_size: pos as u64,
-            },
-            txns,
-        ))
+            true
+        })?;
+        let live_size = log.size();
+        Ok((StateLog { log, live_size }, txns))
     }
 
     /// Appends one record and waits until it is on disk.
@@ -101,25 +71,12 @@ impl StateLog {
     pub fn append(&mut self, m: &TxnMetadata) -> io::Result<()> {
         let mut buf = Vec::with_capacity(128);
         encode_frame(m, &mut buf);
-        let result = self
-            .file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data());
-        match result {
-            Ok(()) => {
-                self.size += buf.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = self.file.set_len(self.size);
-                Err(e)
-            }
-        }
+        self.log.append(&buf)
     }
 
     /// Whether the file has grown enough to be rewritten.
     pub fn wants_compaction(&self) -> bool {
-        self.size > COMPACT_MIN_BYTES.max(self.live_size.saturating_mul(2))
+        self.log.size() > COMPACT_MIN_BYTES.max(self.live_size.saturating_mul(2))
     }
 
     /// Rewrites the file holding only `live`.
@@ -134,26 +91,10 @@ impl StateLog {
         for m in live {
             encode_frame(m, &mut buf);
         }
-        let tmp = self.dir.join(COMPACT_FILE);
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&buf)?;
-            f.sync_all()?;
-        }
-        let path = self.dir.join(LOG_FILE);
-        fs::rename(&tmp, &path)?;
-        File::open(&self.dir)?.sync_all()?;
-        self.file = OpenOptions::new().append(true).open(&path)?;
-        self.size = buf.len() as u64;
-        self.live_size = self.size;
+        self.log.replace(&buf)?;
+        self.live_size = self.log.size();
         Ok(())
     }
-}
-
-fn put_str16(s: &str, out: &mut Vec<u8>) {
-    let b = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
-    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
-    out.extend_from_slice(b);
 }
 
 fn state_tag(s: TxnState) -> u8 {
@@ -169,8 +110,7 @@ fn state_tag(s: TxnState) -> u8 {
 }
 
 fn encode_frame(m: &TxnMetadata, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0; HEADER]);
+    let start = start_frame(out);
     put_str16(&m.transactional_id, out);
     out.extend_from_slice(&m.producer_id.to_be_bytes());
     out.extend_from_slice(&m.epoch.to_be_bytes());
@@ -194,61 +134,13 @@ fn encode_frame(m: &TxnMetadata, out: &mut Vec<u8>) {
         out.extend_from_slice(&o.partition.to_be_bytes());
         out.extend_from_slice(&o.offset.to_be_bytes());
         out.extend_from_slice(&o.leader_epoch.to_be_bytes());
-        out.extend_from_slice(&(o.metadata.len() as u32).to_be_bytes());
-        out.extend_from_slice(o.metadata.as_bytes());
+        put_str32(&o.metadata, out);
     }
-    let payload = &out[start + HEADER..];
-    let len = payload.len() as u32;
-    let crc = crc32c::crc32c(payload);
-    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
-    out[start + 4..start + 8].copy_from_slice(&crc.to_be_bytes());
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
-        Some(head)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn i16(&mut self) -> Option<i16> {
-        self.take(2).map(|b| i16::from_be_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_be_bytes(b.try_into().expect("4 bytes")))
-    }
-    fn i32(&mut self) -> Option<i32> {
-        self.u32().map(|v| v as i32)
-    }
-    fn i64(&mut self) -> Option<i64> {
-        self.take(8)
-            .map(|b| i64::from_be_bytes(b.try_into().expect("8 bytes")))
-    }
-    fn str16(&mut self) -> Option<String> {
-        let n = self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
-    }
-    fn str32(&mut self) -> Option<String> {
-        let n = self.u32()? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
-    }
-    /// A count that the remaining bytes can hold (each item at least `min` bytes).
-    fn count(&mut self, min: usize) -> Option<usize> {
-        let n = self.u32()? as usize;
-        (n <= self.0.len() / min).then_some(n)
-    }
+    finish_frame(out, start);
 }
 
 fn decode(payload: &[u8]) -> Option<TxnMetadata> {
-    let mut r = Reader(payload);
+    let mut r = Reader::new(payload);
     let transactional_id = r.str16()?;
     let producer_id = r.i64()?;
     let epoch = r.i16()?;
@@ -284,7 +176,7 @@ fn decode(payload: &[u8]) -> Option<TxnMetadata> {
             metadata: r.str32()?,
         });
     }
-    r.0.is_empty().then_some(TxnMetadata {
+    r.is_empty().then_some(TxnMetadata {
         transactional_id,
         producer_id,
         epoch,
@@ -300,6 +192,9 @@ fn decode(payload: &[u8]) -> Option<TxnMetadata> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+    use std::io::Write;
+
     use super::*;
 
     fn meta(id: &str, state: TxnState) -> TxnMetadata {
@@ -334,7 +229,7 @@ mod tests {
             log.append(&meta("b", TxnState::Empty)).unwrap();
             log.append(&meta("a", TxnState::PrepareCommit)).unwrap();
         }
-        let path = dir.path().join(LOG_FILE);
+        let path = dir.path().join(FILES.log);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[0, 0, 0, 50, 1, 2]).unwrap();
         drop(f);

@@ -5,7 +5,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{RequestHeader, ResponseHeader};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{
+    CreateTopicsRequest, CreateTopicsResponse, FetchRequest, FetchResponse, ProduceRequest,
+    RequestHeader, ResponseHeader, TopicName, TransactionalId,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
@@ -179,11 +185,41 @@ pub fn producer_batch(
     epoch: i16,
     base_sequence: i32,
 ) -> Bytes {
+    encode_batch(
+        values,
+        compression,
+        producer_id,
+        epoch,
+        base_sequence,
+        false,
+    )
+}
+
+/// One uncompressed transactional v2 batch: producer id, epoch, base sequence.
+pub fn txn_batch(values: &[&str], producer_id: i64, epoch: i16, base_sequence: i32) -> Bytes {
+    encode_batch(
+        values,
+        Compression::None,
+        producer_id,
+        epoch,
+        base_sequence,
+        true,
+    )
+}
+
+fn encode_batch(
+    values: &[&str],
+    compression: Compression,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    transactional: bool,
+) -> Bytes {
     let records: Vec<Record> = values
         .iter()
         .enumerate()
         .map(|(i, v)| Record {
-            transactional: false,
+            transactional,
             control: false,
             delete_horizon: false,
             partition_leader_epoch: 0,
@@ -209,4 +245,66 @@ pub fn producer_batch(
     )
     .unwrap();
     buf.freeze()
+}
+
+/// A topic name for a request.
+pub fn name(s: &str) -> TopicName {
+    TopicName(StrBytes::from_string(s.into()))
+}
+
+/// Creates `topic` with `partitions` partitions and returns the broker's answer.
+pub async fn create_topic(c: &mut Client, topic: &str, partitions: i32) -> CreateTopicsResponse {
+    let req = CreateTopicsRequest::default()
+        .with_timeout_ms(5000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(name(topic))
+            .with_num_partitions(partitions)
+            .with_replication_factor(1)]);
+    c.call(7, &req).await
+}
+
+/// Produces one batch to partition 0 with acks=-1, in the transaction `transactional_id` if
+/// given: (error code, base offset).
+pub async fn produce_one(
+    c: &mut Client,
+    transactional_id: Option<&str>,
+    topic: &str,
+    records: &Bytes,
+) -> (i16, i64) {
+    let req = ProduceRequest::default()
+        .with_transactional_id(
+            transactional_id.map(|id| TransactionalId(StrBytes::from_string(id.into()))),
+        )
+        .with_acks(-1)
+        .with_timeout_ms(5000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(records.clone()))])]);
+    let r = c.call(9, &req).await;
+    let p = &r.responses[0].partition_responses[0];
+    (p.error_code, p.base_offset)
+}
+
+/// Fetches partition 0 of `topic` from offset 0 at `version` without waiting (up to 1 MiB),
+/// with `isolation` (0 read_uncommitted, 1 read_committed).
+pub async fn fetch_from_start(
+    c: &mut Client,
+    version: i16,
+    topic: &str,
+    isolation: i8,
+) -> FetchResponse {
+    let req = FetchRequest::default()
+        .with_max_wait_ms(0)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_isolation_level(isolation)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(name(topic))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    c.call(version, &req).await
 }

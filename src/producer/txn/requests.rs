@@ -3,8 +3,8 @@
 //! EndTxn, each retried as librdkafka retries it and classified by [`super::classify`].
 
 use super::{
-    classify, normalize, plain, retriable, set_abortable, set_fatal, Action, ConsumerGroupMetadata,
-    Tp, Txn, TxnState,
+    classify, normalize, plain, raise_abortable, raise_fatal, retriable, set_abortable, set_fatal,
+    Action, ConsumerGroupMetadata, Tp, Txn, TxnState,
 };
 use crate::cluster::Cluster;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -201,17 +201,7 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
                 inner.wake.notify_one();
                 match worst {
                     None => {}
-                    Some((code, Action::Fatal)) => {
-                        let code = normalize(code);
-                        set_fatal(
-                            &inner,
-                            code,
-                            format!(
-                                "Failed to add partitions to transaction: {}",
-                                code.description()
-                            ),
-                        );
-                    }
+                    Some((code, Action::Fatal)) => add_partitions_failed_fatally(&inner, code),
                     // OPERATION_NOT_ATTEMPTED alone is not an error of its own.
                     Some((code, Action::Abortable)) => set_abortable(
                         &inner,
@@ -234,17 +224,7 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
                 }
             }
             Err(e) => match classify(e.code) {
-                Action::Fatal => {
-                    let code = normalize(e.code);
-                    set_fatal(
-                        &inner,
-                        code,
-                        format!(
-                            "Failed to add partitions to transaction: {}",
-                            code.description()
-                        ),
-                    );
-                }
+                Action::Fatal => add_partitions_failed_fatally(&inner, e.code),
                 Action::Abortable => set_abortable(
                     &inner,
                     e.code,
@@ -266,6 +246,19 @@ pub(crate) async fn register_partitions(inner: Arc<Inner>) {
             tokio::time::sleep(d).await;
         }
     }
+}
+
+/// AddPartitionsToTxn failed with a fatal error (a partition's or the request's).
+fn add_partitions_failed_fatally(inner: &Inner, code: ErrorCode) {
+    let code = normalize(code);
+    set_fatal(
+        inner,
+        code,
+        format!(
+            "Failed to add partitions to transaction: {}",
+            code.description()
+        ),
+    );
 }
 
 async fn add_partitions(
@@ -353,10 +346,7 @@ pub(super) async fn end_txn(inner: Arc<Inner>, commit: bool, deadline: Instant) 
             }
             Action::Fatal => {
                 let msg = format!("Failed to end transaction: {}", code.description());
-                set_fatal(&inner, code, msg.clone());
-                let mut f = plain(code, msg);
-                f.fatal = true;
-                return Err(f);
+                return Err(raise_fatal(&inner, code, msg));
             }
             Action::Abortable => {
                 let msg = format!("Failed to end transaction: {}", code.description());
@@ -428,18 +418,8 @@ pub(super) async fn send_offsets(
                     return Err(retriable(code, msg));
                 }
             }
-            Action::Fatal => {
-                set_fatal(&inner, code, msg.clone());
-                let mut f = plain(code, msg);
-                f.fatal = true;
-                return Err(f);
-            }
-            Action::Abortable => {
-                set_abortable(&inner, code, msg.clone());
-                let mut f = plain(code, msg);
-                f.txn_requires_abort = true;
-                return Err(f);
-            }
+            Action::Fatal => return Err(raise_fatal(&inner, code, msg)),
+            Action::Abortable => return Err(raise_abortable(&inner, code, msg)),
         }
     }
     // Step 2: the offsets go to the group coordinator, pending until the transaction ends.
@@ -524,18 +504,8 @@ pub(super) async fn send_offsets(
                     return Err(e);
                 }
             }
-            Action::Fatal => {
-                set_fatal(&inner, ncode, msg.clone());
-                let mut f = plain(ncode, msg);
-                f.fatal = true;
-                return Err(f);
-            }
-            Action::Abortable => {
-                set_abortable(&inner, ncode, msg.clone());
-                let mut f = plain(ncode, msg);
-                f.txn_requires_abort = true;
-                return Err(f);
-            }
+            Action::Fatal => return Err(raise_fatal(&inner, ncode, msg)),
+            Action::Abortable => return Err(raise_abortable(&inner, ncode, msg)),
         }
     }
 }
