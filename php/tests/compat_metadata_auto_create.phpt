@@ -7,13 +7,23 @@ php-rdkafka parity: a Producer's getMetadata() for one missing topic lets the br
 require __DIR__ . '/broker_tools.inc';
 $base = kafkars_topic('phpt_md_auto');
 
-function describe(object $client, string $name): string {
-    $md = $client->getMetadata(false, $client->newTopic($name), 10000);
-    $out = [];
-    foreach ($md->getTopics() as $t) {
-        $out[] = sprintf('err=%d partitions=%d', $t->getErr(), count($t->getPartitions()));
+// A broker may create the topic asynchronously (Apache Kafka answers LEADER_NOT_AVAILABLE
+// first): with $untilCreated, ask again until it has partitions.
+function describe(object $client, string $name, bool $untilCreated = false): string {
+    $deadline = microtime(true) + 20;
+    while (true) {
+        $md = $client->getMetadata(false, $client->newTopic($name), 10000);
+        $out = [];
+        $created = false;
+        foreach ($md->getTopics() as $t) {
+            $out[] = sprintf('err=%d partitions=%d', $t->getErr(), count($t->getPartitions()));
+            $created = $created || ($t->getErr() === 0 && count($t->getPartitions()) > 0);
+        }
+        if (!$untilCreated || $created || microtime(true) >= $deadline) {
+            return implode(', ', $out);
+        }
+        usleep(100000);
     }
-    return implode(', ', $out);
 }
 
 function client(string $class, ?string $autoCreate): object {
@@ -25,12 +35,12 @@ function client(string $class, ?string $autoCreate): object {
 }
 
 $producer = client('RdKafka\Producer', null);
-echo 'producer, default: ', describe($producer, "{$base}_p"), "\n";
+echo 'producer, default: ', describe($producer, "{$base}_p", true), "\n";
 echo 'producer, again: ', describe($producer, "{$base}_p"), "\n";
 echo 'producer, allow.auto.create.topics=false: ', describe(client('RdKafka\Producer', 'false'), "{$base}_pf"), "\n";
 echo 'low-level consumer, default: ', describe(client('RdKafka\Consumer', null), "{$base}_c"), "\n";
 echo 'KafkaConsumer, default: ', describe(client('RdKafka\KafkaConsumer', null), "{$base}_k"), "\n";
-echo 'low-level consumer, allow.auto.create.topics=true: ', describe(client('RdKafka\Consumer', 'true'), "{$base}_ct"), "\n";
+echo 'low-level consumer, allow.auto.create.topics=true: ', describe(client('RdKafka\Consumer', 'true'), "{$base}_ct", true), "\n";
 echo 'producer sees the consumer-created topic: ', describe($producer, "{$base}_ct"), "\n";
 ?>
 --EXPECT--
