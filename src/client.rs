@@ -55,9 +55,10 @@ impl Client {
     }
 
     /// Logs librdkafka's configuration warnings (`CONFWARN`, level 5) for this client; the
-    /// application calls it once its log sinks are in place.
+    /// application calls it once its log sinks are in place. (librdkafka as php-rdkafka
+    /// shows it: no missing `bootstrap.servers` warning when `group.id` is set.)
     pub fn warn_config(&self) {
-        if self.conf.bootstrap_servers().is_empty() {
+        if self.conf.bootstrap_servers().is_empty() && self.conf.get_str("group.id").is_none() {
             self.logger().log(
                 crate::log::level::NOTICE,
                 "CONFWARN",

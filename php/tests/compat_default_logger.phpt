@@ -1,5 +1,5 @@
 --TEST--
-php-rdkafka parity: without a log callback, log lines go to stderr in librdkafka's format (%LEVEL|SECONDS.MS|FACILITY|NAME| [thrd:..]: text), filtered by log_level; with a log callback, nothing is printed; a client without bootstrap.servers says so (CONFWARN)
+php-rdkafka parity: without a log callback, log lines go to stderr in librdkafka's format (%LEVEL|SECONDS.MS|FACILITY|NAME| [thrd:..]: text), filtered by log_level; with a log callback, nothing is printed; a client without bootstrap.servers says so (CONFWARN), unless group.id is set
 --SKIPIF--
 <?php if (!extension_loaded('rdkafka')) die('skip rdkafka (kafkars) not loaded');
 --FILE--
@@ -29,6 +29,11 @@ echo "log callback:\n";
 run([], true);
 echo "no bootstrap.servers:\n";
 new RdKafka\Producer();
+$groupConf = new RdKafka\Conf();
+$groupConf->set('group.id', 'deflog');
+new RdKafka\Consumer($groupConf);
+new RdKafka\KafkaConsumer($groupConf);
+new RdKafka\Consumer();
 echo "done\n";
 ?>
 --EXPECTF--
@@ -41,4 +46,5 @@ log callback:
 error events: yes
 no bootstrap.servers:
 %5|%d.%d|CONFWARN|rdkafka#producer-4| [thrd:app]: No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster
+%5|%d.%d|CONFWARN|rdkafka#consumer-7| [thrd:app]: No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster
 done
