@@ -54,6 +54,22 @@ impl Client {
         })
     }
 
+    /// Logs librdkafka's configuration warnings (`CONFWARN`, level 5) for this client; the
+    /// application calls it once its log sinks are in place. (librdkafka as php-rdkafka
+    /// shows it: no missing `bootstrap.servers` warning when `group.id` is set.)
+    pub fn warn_config(&self) {
+        if self.conf.bootstrap_servers().is_empty() && self.conf.get_str("group.id").is_none() {
+            self.logger().log(
+                crate::log::level::NOTICE,
+                "CONFWARN",
+                "app",
+                format_args!(
+                    "No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster"
+                ),
+            );
+        }
+    }
+
     /// The instance's logger (`setLogLevel`, log events on or off).
     pub fn logger(&self) -> &std::sync::Arc<crate::log::Logger> {
         self.cluster.logger()
@@ -117,10 +133,21 @@ impl Client {
         } else {
             Some(cluster.cached_topics())
         };
-        let auto = self.conf.get_bool("allow.auto.create.topics");
+        let auto = self.allow_auto_create_topics();
         self.block_on(timeout, async move {
             cluster.fetch_metadata(topics.as_deref(), auto).await
         })
+    }
+
+    /// `allow.auto.create.topics`: librdkafka's default is true for a producer and false
+    /// for a consumer, so a producer's metadata request for a topic lets a broker with
+    /// `auto.create.topics.enable` create it.
+    pub fn allow_auto_create_topics(&self) -> bool {
+        if self.conf.is_set("allow.auto.create.topics") {
+            self.conf.get_bool("allow.auto.create.topics")
+        } else {
+            self.cluster.instance.kind() == "producer"
+        }
     }
 
     /// The controller's node id (`getControllerId`), -1 if unknown.

@@ -121,6 +121,7 @@ pub struct Logger {
     queue: Mutex<Option<Weak<EventQueue>>>,
     to_queue: AtomicBool,
     print: AtomicBool,
+    error_events: AtomicBool,
 }
 
 impl Logger {
@@ -140,6 +141,7 @@ impl Logger {
             queue: Mutex::new(None),
             to_queue: AtomicBool::new(false),
             print: AtomicBool::new(false),
+            error_events: AtomicBool::new(true),
         }
     }
 
@@ -184,6 +186,18 @@ impl Logger {
         self.print.store(on, Ordering::SeqCst);
     }
 
+    /// Whether the application takes error events (an `error_cb`; on by default). Without,
+    /// errors librdkafka raises with `rd_kafka_op_err()` (`_ALL_BROKERS_DOWN`) become
+    /// `ERROR` log lines instead, as librdkafka does when error events are not enabled.
+    pub fn set_error_events(&self, on: bool) {
+        self.error_events.store(on, Ordering::SeqCst);
+    }
+
+    /// See [`Logger::set_error_events`].
+    pub fn error_events(&self) -> bool {
+        self.error_events.load(Ordering::Relaxed)
+    }
+
     fn has_sink(&self) -> bool {
         self.to_queue.load(Ordering::Relaxed) || self.print.load(Ordering::Relaxed)
     }
@@ -218,12 +232,15 @@ impl Logger {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default();
-            eprintln!(
-                "%{level}|{}.{:03}|{facility}|{}| {message}",
+            // One write per line (as librdkafka's fprintf), so lines from several threads
+            // and the application's own output never interleave mid-line.
+            let line = format!(
+                "%{level}|{}.{:03}|{facility}|{}| {message}\n",
                 now.as_secs(),
                 now.subsec_millis(),
                 self.name
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
         }
     }
 

@@ -335,6 +335,11 @@ impl Instance {
         }
     }
 
+    /// `producer` or `consumer`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     /// The handle name (`rdkafka#producer-1`).
     pub fn name(&self) -> &str {
         &self.name

@@ -12,6 +12,8 @@ pub const OFFSET_STORED: i64 = -1000;
 pub const OFFSET_INVALID: i64 = -1001;
 /// Base of tail offsets (`RD_KAFKA_OFFSET_TAIL_BASE`).
 pub const OFFSET_TAIL_BASE: i64 = -2000;
+/// The unassigned partition (`RD_KAFKA_PARTITION_UA`).
+pub const PARTITION_UA: i32 = -1;
 
 /// `rd_kafka_offset_tail(n)`: `n` messages before the end.
 pub fn offset_tail(n: i64) -> i64 {

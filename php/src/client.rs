@@ -127,9 +127,12 @@ impl ClientState {
             Backend::GroupConsumer(c) => c.client(),
         };
         // php-rdkafka sets `log.queue` with a log callback: lines are served at poll points.
-        core_client
-            .logger()
-            .set_log_events(callbacks.is_set(CallbackKind::Log));
+        // Without one, librdkafka's default logger prints them to stderr as they happen.
+        let logger = core_client.logger();
+        logger.set_log_events(callbacks.is_set(CallbackKind::Log));
+        logger.set_print(!callbacks.is_set(CallbackKind::Log));
+        logger.set_error_events(callbacks.is_set(CallbackKind::Error));
+        core_client.warn_config();
         crate::oauthbearer::on_create(core_client, &callbacks);
         Ok(ClientState {
             kind,

@@ -94,6 +94,43 @@ fn deprecate_function(name: &str) {
     }
 }
 
+/// `ZEND_ACC_NOT_SERIALIZABLE`, which ext-php-rs sets on every `#[php_class]`.
+const ACC_NOT_SERIALIZABLE: u32 = ext_php_rs::ffi::ZEND_ACC_NOT_SERIALIZABLE;
+
+/// php-rdkafka's classes without properties serialize as empty objects
+/// (`O:12:"RdKafka\Conf":0:{}`) instead of throwing; unserialized, they are
+/// objects whose constructor never ran, and their methods refuse to work.
+/// (`TopicPartition` stays unserializable: its properties would be written.)
+const SERIALIZABLE: &[&str] = &[
+    "RdKafka",
+    "RdKafka\\Producer",
+    "RdKafka\\Consumer",
+    "RdKafka\\KafkaConsumer",
+    "RdKafka\\Conf",
+    "RdKafka\\TopicConf",
+    "RdKafka\\Queue",
+    "RdKafka\\ProducerTopic",
+    "RdKafka\\ConsumerTopic",
+    "RdKafka\\KafkaConsumerTopic",
+    "RdKafka\\Metadata",
+    "RdKafka\\Metadata\\Broker",
+    "RdKafka\\Metadata\\Topic",
+    "RdKafka\\Metadata\\Partition",
+    "RdKafka\\Metadata\\Collection",
+];
+
+fn allow_serialize(class: &str) {
+    let Some(ce) = ClassEntry::try_find(class) else {
+        return;
+    };
+    let ce = std::ptr::from_ref(ce).cast_mut();
+    // SAFETY: one of our internal classes, live for the process; only its flags word
+    // changes, once, before any request (and so before any subclass inherits it).
+    unsafe {
+        (*ce).ce_flags &= !ACC_NOT_SERIALIZABLE;
+    }
+}
+
 /// Request startup hook: patches the declarations once per process.
 pub extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
     PATCHED.call_once(|| {
@@ -107,6 +144,9 @@ pub extern "C" fn request_startup(_type: i32, _module_number: i32) -> i32 {
         }
         for name in DEPRECATED_FUNCTIONS {
             deprecate_function(name);
+        }
+        for class in SERIALIZABLE {
+            allow_serialize(class);
         }
     });
     0

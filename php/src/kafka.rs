@@ -93,7 +93,8 @@ macro_rules! rdkafka_impl {
                 Ok(())
             }
 
-            /// Deprecated in php-rdkafka; kafkars logs through `setLogCb` only.
+            /// Deprecated in php-rdkafka; accepted and ignored: lines go to the log callback,
+            /// else to stderr (what php-rdkafka shows here, even after `RD_KAFKA_LOG_SYSLOG`).
             pub fn set_logger(&self, logger: PhpInt) -> PhpResult<()> {
                 self.state()?;
                 match logger.0 {
@@ -341,6 +342,9 @@ impl Consumer {
         name: String,
         conf: kafkars::TopicConfig,
     ) -> PhpResult<TopicRet> {
+        if let Ok(consumer) = self_.state.consumer() {
+            consumer.name_topic(&name);
+        }
         let owner = ops::this_zval(self_);
         TopicRet::new(ConsumerTopic::new(owner, name, conf))
     }

@@ -186,14 +186,30 @@ impl TopicNames {
     }
 }
 
+/// `errstr()` reads `err` through the engine's read handler, as php-rdkafka does: on a
+/// message whose `err` was never set that throws PHP's "must not be accessed before
+/// initialization" `Error`.
 extern "C" fn message_errstr(ex: &mut ExecuteData, retval: &mut Zval) {
     run_handler(AssertUnwindSafe(|| {
+        retval.set_null();
         let Some(this) = ex.get_self() else { return };
-        let Ok(err) = this.get_property::<i64>("err") else {
-            retval.set_null();
-            return;
+        let mut rv = Zval::new();
+        // SAFETY: `this` is a live object for the duration of the call; the name is a
+        // valid byte string of the given length; `rv` outlives the returned pointer's use.
+        let err = unsafe {
+            let zv = ext_php_rs::ffi::zend_read_property(
+                this.ce,
+                std::ptr::from_mut(this),
+                c"err".as_ptr(),
+                3,
+                false,
+                &raw mut rv,
+            );
+            zv.as_ref().and_then(Zval::long)
         };
-        let _ = retval.set_string(&errors::err2str(err as i32), false);
+        if let Some(err) = err {
+            let _ = retval.set_string(&errors::err2str(err as i32), false);
+        }
     }));
 }
 

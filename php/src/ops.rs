@@ -19,7 +19,7 @@ use kafkars::TopicConfig;
 
 use crate::callbacks::{invoke, CallbackKind};
 use crate::client::ClientState;
-use crate::exception::from_kafka;
+use crate::exception::{from_kafka, rdkafka_exception};
 use crate::kafka_consumer::CommitWhat;
 use crate::message::{new_message, MessageFields};
 use crate::metadata::{BrokerData, Metadata, MetadataData, PartitionData, TopicData};
@@ -332,8 +332,11 @@ pub fn consume_partition(
     timeout_ms: i64,
 ) -> PhpResult<Option<MessageRet>> {
     let _ = owner;
-    Ok(state
-        .consumer()?
+    let consumer = state.consumer()?;
+    consumer
+        .check_partition(topic, partition)
+        .map_err(from_kafka)?;
+    Ok(consumer
         .consume(topic, partition, ms(timeout_ms))
         .map(|m| message_object(state, &m)))
 }
@@ -347,12 +350,12 @@ pub fn consume_batch(
     batch_size: usize,
 ) -> PhpResult<ZBox<ZendHashTable>> {
     let _ = owner;
-    let messages = state.consumer()?.consume_batch(
-        topic,
-        partition,
-        ms(timeout_ms),
-        batch_size.min(1_000_000),
-    );
+    let consumer = state.consumer()?;
+    consumer
+        .check_partition(topic, partition)
+        .map_err(from_kafka)?;
+    let messages =
+        consumer.consume_batch(topic, partition, ms(timeout_ms), batch_size.min(1_000_000));
     let mut array = ZendHashTable::with_capacity(messages.len() as u32);
     for m in &messages {
         array.push(message_object(state, m))?;
@@ -361,7 +364,8 @@ pub fn consume_batch(
 }
 
 /// `consumeCallback()`: calls `callback(Message)` for each message that
-/// arrives within `timeout_ms`; returns how many were handed over.
+/// arrives within `timeout_ms`; returns how many were handed over, or -1 (no exception, as
+/// php-rdkafka) for a partition that is neither started nor in the metadata.
 pub fn consume_callback(
     owner: &Zval,
     state: &ClientState,
@@ -372,6 +376,9 @@ pub fn consume_callback(
 ) -> PhpResult<i64> {
     let _ = owner;
     let consumer = state.consumer()?;
+    if consumer.check_partition(topic, partition).is_err() {
+        return Ok(-1);
+    }
     let deadline = deadline_after(timeout_ms);
     let mut count = 0;
     loop {
@@ -452,7 +459,8 @@ pub fn incremental_assign(
     } else {
         c.incremental_unassign(&core)
     };
-    result.map_err(from_kafka)
+    // php-rdkafka throws librdkafka's error string here, with code 0.
+    result.map_err(|e| rdkafka_exception(e.message, 0))
 }
 
 pub fn assignment(state: &ClientState) -> PhpResult<Vec<TopicPartition>> {
@@ -639,6 +647,15 @@ fn dispatch(this: &Zval, state: &ClientState, event: Event) -> PhpResult<()> {
                         ],
                     )?;
                 }
+            } else {
+                // Without either callback, librdkafka's default logger prints it.
+                let client = state.client();
+                client.logger().log(
+                    kafkars::log::level::ERR,
+                    "ERROR",
+                    "app",
+                    format_args!("{}: {reason}", client.name()),
+                );
             }
         }
         Event::Log {

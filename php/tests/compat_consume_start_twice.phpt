@@ -5,6 +5,7 @@ php-rdkafka parity: starting a partition the same low-level Consumer already con
 --FILE--
 <?php
 $conf = new RdKafka\Conf();
+$conf->set('log_level', '0'); // no default stderr logger lines (librdkafka prints them)
 $conf->set('bootstrap.servers', '127.0.0.1:1');
 $consumer = new RdKafka\Consumer($conf);
 $topic = $consumer->newTopic('twice');

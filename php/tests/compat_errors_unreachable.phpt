@@ -5,6 +5,7 @@ php-rdkafka parity with no reachable broker: exceptions carry librdkafka's text 
 --FILE--
 <?php
 $conf = new RdKafka\Conf();
+$conf->set('log_level', '0'); // no default stderr logger lines (librdkafka prints them)
 $conf->set('bootstrap.servers', '127.0.0.1:1');
 $producer = new RdKafka\Producer($conf);
 var_dump($producer->getControllerId(200));

@@ -3,6 +3,7 @@ Error callback: broker connection failures reach setErrorCb inside poll(), with 
 --FILE--
 <?php
 $conf = new RdKafka\Conf();
+$conf->set('log_level', '0'); // no default stderr logger lines (librdkafka prints them)
 $conf->set('bootstrap.servers', '127.0.0.1:1');
 $errors = [];
 $conf->setErrorCb(function ($kafka, int $err, string $reason) use (&$errors) {

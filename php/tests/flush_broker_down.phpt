@@ -3,6 +3,7 @@ Producer: flush() against an unreachable broker returns _TIMED_OUT within its ti
 --FILE--
 <?php
 $conf = new RdKafka\Conf();
+$conf->set('log_level', '0'); // no default stderr logger lines (librdkafka prints them)
 $conf->set('bootstrap.servers', '127.0.0.1:1');
 $conf->set('message.timeout.ms', '60000');
 $p = new RdKafka\Producer($conf);

@@ -6,6 +6,7 @@ pcntl_fork(): a client inherited by the child refuses work with a clear exceptio
 <?php
 $conf = new RdKafka\Conf();
 $conf->set('bootstrap.servers', '127.0.0.1:1');
+$conf->set('log_level', '0'); // no default stderr logger lines (librdkafka prints them)
 $p = new RdKafka\Producer($conf);
 $t = $p->newTopic('forked');
 $pid = pcntl_fork();

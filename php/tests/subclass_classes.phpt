@@ -11,6 +11,7 @@ class AppConf extends RdKafka\Conf {
         parent::__construct();
         $this->set('client.id', $clientId);
         $this->set('bootstrap.servers', '127.0.0.1:1');
+        $this->set('log_level', '0');
     }
     public function clientId(): string { return $this->dump()['client.id']; }
 }

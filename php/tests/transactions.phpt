@@ -3,6 +3,7 @@ Producer transactions API without a broker: librdkafka's errors (no transactiona
 --FILE--
 <?php
 $conf = new RdKafka\Conf();
+$conf->set('log_level', '0'); // no default stderr logger lines (librdkafka prints them)
 $conf->set('bootstrap.servers', '127.0.0.1:1');
 $producer = new RdKafka\Producer($conf);
 try {

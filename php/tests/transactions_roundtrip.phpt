@@ -13,6 +13,7 @@ kafkars_create_topic($topicName, 1);
 function txn_producer(string $brokers, string $txnId, ?callable $dr = null): RdKafka\Producer
 {
     $conf = new RdKafka\Conf();
+    $conf->set('log_level', '0');
     $conf->set('bootstrap.servers', $brokers);
     $conf->set('transactional.id', $txnId);
     if ($dr !== null) {
@@ -62,6 +63,7 @@ $other->commitTransaction(10000);
 function read_all(string $brokers, string $topic, ?string $isolation, int $want): string
 {
     $conf = new RdKafka\Conf();
+    $conf->set('log_level', '0');
     $conf->set('bootstrap.servers', $brokers);
     $conf->set('group.id', kafkars_topic('g'));
     $conf->set('auto.offset.reset', 'earliest');

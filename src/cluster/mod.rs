@@ -270,13 +270,16 @@ impl Cluster {
                 .swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             let reason = format!("{down}/{total} brokers are down");
-            self.log
-                .log(level::ERR, "ERROR", name, format_args!("{reason}"));
-            q.push(Event::Error {
-                code: ErrorCode::ALL_BROKERS_DOWN,
-                reason,
-                fatal: false,
-            });
+            if self.log.error_events() {
+                q.push(Event::Error {
+                    code: ErrorCode::ALL_BROKERS_DOWN,
+                    reason,
+                    fatal: false,
+                });
+            } else {
+                self.log
+                    .log(level::ERR, "ERROR", name, format_args!("{reason}"));
+            }
         }
     }
 

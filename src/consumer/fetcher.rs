@@ -13,7 +13,7 @@ use crate::client::{list_offsets, Client};
 use crate::error::{ErrorCode, KafkaError};
 use crate::event::EventQueue;
 use crate::net::records::{decode_batches, scan_next_offset};
-use crate::topic_partition::{OFFSET_BEGINNING, OFFSET_END, OFFSET_TAIL_BASE};
+use crate::topic_partition::{OFFSET_BEGINNING, OFFSET_END, OFFSET_STORED, OFFSET_TAIL_BASE};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::{BrokerId, FetchRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
@@ -147,8 +147,9 @@ impl Fetcher {
         self.wake.notify_one();
     }
 
-    /// Starts (or restarts) fetching a partition at `offset` (absolute or logical).
-    pub(crate) fn start_partition(&self, topic: &str, partition: i32, offset: i64) {
+    /// Starts (or restarts) fetching a partition at `offset` (absolute or logical) and
+    /// returns the start's epoch. `OFFSET_STORED` waits for [`Fetcher::resolve_stored`].
+    pub(crate) fn start_partition(&self, topic: &str, partition: i32, offset: i64) -> u64 {
         let mut p = self.lock();
         p.epoch_counter += 1;
         let epoch = p.epoch_counter;
@@ -181,6 +182,38 @@ impl Fetcher {
         );
         drop(p);
         self.wake.notify_one();
+        epoch
+    }
+
+    /// Gives a partition started at `OFFSET_STORED` its start offset (the committed one, or
+    /// the `auto.offset.reset` position), unless it was stopped, restarted or moved since
+    /// the start with this `epoch`. Returns false when the partition is gone.
+    pub(crate) fn resolve_stored(
+        &self,
+        topic: &str,
+        partition: i32,
+        epoch: u64,
+        offset: i64,
+    ) -> bool {
+        let mut p = self.lock();
+        let Some(st) = p.map.get_mut(&(Arc::from(topic), partition)) else {
+            return false;
+        };
+        if st.epoch != epoch || st.fetch_offset != OFFSET_STORED {
+            return false;
+        }
+        st.fetch_offset = offset;
+        drop(p);
+        self.wake.notify_one();
+        true
+    }
+
+    /// Whether the partition still waits for its stored offset from the start with `epoch`.
+    pub(crate) fn awaits_stored(&self, topic: &str, partition: i32, epoch: u64) -> bool {
+        self.lock()
+            .map
+            .get(&(Arc::from(topic), partition))
+            .is_some_and(|st| st.epoch == epoch && st.fetch_offset == OFFSET_STORED)
     }
 
     /// Stops fetching a partition and drops its queue.
@@ -221,6 +254,11 @@ impl Fetcher {
         drop(p);
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// Whether `topic`/`partition` is started (librdkafka's "desired" partition).
+    pub(crate) fn is_started(&self, topic: &str, partition: i32) -> bool {
+        self.lock().map.contains_key(&(Arc::from(topic), partition))
     }
 
     /// Pauses or resumes fetching; paused partitions hand out nothing.
@@ -465,7 +503,12 @@ async fn resolve_offsets(f: &Arc<Fetcher>) {
         let mut p = f.lock();
         let mut v = Vec::new();
         for (k, st) in p.map.iter_mut() {
-            if st.fetch_offset < 0 && !st.resolving && !st.halted {
+            // OFFSET_STORED is resolved by the consumer from the group's committed offsets.
+            if st.fetch_offset < 0
+                && st.fetch_offset != OFFSET_STORED
+                && !st.resolving
+                && !st.halted
+            {
                 st.resolving = true;
                 v.push((k.clone(), st.fetch_offset, st.epoch));
             }

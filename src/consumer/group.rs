@@ -859,11 +859,13 @@ async fn max_poll_exceeded(core: &Arc<Core>, watch: &mut PollWatch) -> bool {
         g.rebalance_reason = "max.poll.interval.ms exceeded".into();
         g.lost = std::mem::take(&mut g.owned);
     }
-    let assigned = core
+    let assigned: Vec<Tp> = core
         .assignment
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .clone();
+        .keys()
+        .cloned()
+        .collect();
     for (t, p) in &assigned {
         core.fetcher.stop_partition(t, *p);
     }

@@ -15,7 +15,9 @@ use crate::client::Client;
 use crate::config::Config;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{Event, EventQueue};
-use crate::topic_partition::{TopicPartition, OFFSET_INVALID, OFFSET_STORED};
+use crate::topic_partition::{
+    TopicPartition, OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, OFFSET_STORED, OFFSET_TAIL_BASE,
+};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,8 +33,9 @@ pub(crate) struct Core {
     pub coordinator: Coordinator,
     pub group: Mutex<GroupState>,
     pub wake: tokio::sync::Notify,
-    /// Application-level assignment (what `assign()` set).
-    pub assignment: Mutex<Vec<Tp>>,
+    /// Application-level assignment (what `assign()` set), sorted as librdkafka keeps it,
+    /// with the start offset each partition was assigned at (`INVALID` given as `STORED`).
+    pub assignment: Mutex<BTreeMap<Tp, i64>>,
     /// Offsets to commit (next offset to consume), with metadata.
     pub stored: Mutex<BTreeMap<Tp, i64>>,
     /// Last committed offset per partition (to skip unchanged auto-commits).
@@ -75,12 +78,36 @@ impl Core {
 
     /// Replaces or changes the assignment and starts/stops fetching. Offsets that are
     /// INVALID or STORED start from the committed offset, else `auto.offset.reset`.
+    ///
+    /// # Errors
+    /// librdkafka's checks of the input (see [`check_assign`]): a replacing assign first
+    /// empties the assignment, as `rd_kafka_assign()` does; coordinator errors.
     pub(crate) async fn apply_assign(
         self: &Arc<Self>,
-        add: Vec<TopicPartition>,
+        mut add: Vec<TopicPartition>,
         remove: Vec<Tp>,
         replace: bool,
     ) -> Result<()> {
+        let checked = {
+            let a = self.assignment.lock().unwrap_or_else(|e| e.into_inner());
+            check_assign(&mut add, &remove, (!replace).then_some(&*a))
+        };
+        if let Err(e) = checked {
+            if replace {
+                let old =
+                    std::mem::take(&mut *self.assignment.lock().unwrap_or_else(|e| e.into_inner()));
+                for (t, p) in old.keys() {
+                    self.fetcher.stop_partition(t, *p);
+                }
+                self.stored
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
+                self.assign_calls.fetch_add(1, Ordering::SeqCst);
+                self.assign_notify.notify_waiters();
+            }
+            return Err(e);
+        }
         let needs_committed: Vec<TopicPartition> = add
             .iter()
             .filter(|tp| tp.offset == OFFSET_INVALID || tp.offset == OFFSET_STORED)
@@ -102,12 +129,12 @@ impl Core {
         }
         let mut a = self.assignment.lock().unwrap_or_else(|e| e.into_inner());
         if replace {
-            for (t, p) in a.drain(..) {
+            for (t, p) in std::mem::take(&mut *a).into_keys() {
                 self.fetcher.stop_partition(&t, p);
             }
         }
         for (t, p) in &remove {
-            a.retain(|x| x != &(t.clone(), *p));
+            a.remove(&(t.clone(), *p));
             self.fetcher.stop_partition(t, *p);
             self.stored
                 .lock()
@@ -124,18 +151,14 @@ impl Core {
                     .filter(|o| *o >= 0)
                     .unwrap_or(reset);
             }
-            let key = (tp.topic.clone(), tp.partition);
-            if !a.contains(&key) {
-                a.push(key);
-            }
+            a.insert((tp.topic.clone(), tp.partition), tp.offset);
             self.fetcher.start_partition(&tp.topic, tp.partition, off);
         }
         if replace {
-            let keep: Vec<Tp> = a.clone();
             self.stored
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .retain(|k, _| keep.contains(k));
+                .retain(|k, _| a.contains_key(k));
         }
         drop(a);
         self.assign_calls.fetch_add(1, Ordering::SeqCst);
@@ -170,8 +193,11 @@ impl Core {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .clone();
+                // Only absolute offsets are committed: a stored logical one (`offsetStore`
+                // of -2) leaves nothing to commit (`_NO_OFFSET`), as in librdkafka.
                 stored
                     .into_iter()
+                    .filter(|(_, v)| *v >= 0)
                     .filter(|(k, v)| !only_changed || committed.get(k) != Some(v))
                     .map(|((t, p), o)| TopicPartition::new(t, p, o))
                     .collect()
@@ -234,6 +260,83 @@ impl std::fmt::Debug for KafkaConsumer {
     }
 }
 
+/// librdkafka's checks of an (incremental) assign or unassign, before anything changes:
+/// start offsets must be absolute, BEGINNING, END, STORED, INVALID or a tail offset;
+/// no partition twice; for an incremental assign (`current` given) none already assigned;
+/// for an unassign, every partition assigned. Sorts `add` and turns `INVALID` into `STORED`.
+///
+/// # Errors
+/// `_INVALID_ARG` or `_CONFLICT`, with librdkafka's text.
+fn check_assign(
+    add: &mut [TopicPartition],
+    remove: &[Tp],
+    current: Option<&BTreeMap<Tp, i64>>,
+) -> Result<()> {
+    if let Some(current) = current {
+        if !remove.is_empty() && current.is_empty() {
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                "Can't subtract from empty assignment",
+            ));
+        }
+        if let Some((t, p)) = remove.iter().find(|k| !current.contains_key(*k)) {
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                format!("{t} [{p}] can't be unassigned since it is not in the current assignment"),
+            ));
+        }
+    }
+    add.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    for i in 0..add.len() {
+        let tp = &add[i];
+        let (t, p, off) = (&tp.topic, tp.partition, tp.offset);
+        let valid = off >= 0
+            || matches!(
+                off,
+                OFFSET_BEGINNING | OFFSET_END | OFFSET_STORED | OFFSET_INVALID
+            )
+            || off <= OFFSET_TAIL_BASE;
+        if !valid {
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                format!("{t} [{p}] has invalid start offset {off}"),
+            ));
+        }
+        if i > 0 && add[i - 1].topic == *t && add[i - 1].partition == p {
+            return Err(KafkaError::with_message(
+                ErrorCode::INVALID_ARG,
+                format!("Duplicate {t} [{p}] in input list"),
+            ));
+        }
+        if current.is_some_and(|c| c.contains_key(&(t.clone(), p))) {
+            return Err(KafkaError::with_message(
+                ErrorCode::CONFLICT,
+                format!("{t} [{p}] is already part of the current assignment"),
+            ));
+        }
+    }
+    for tp in add.iter_mut().filter(|tp| tp.offset == OFFSET_INVALID) {
+        tp.offset = OFFSET_STORED;
+    }
+    Ok(())
+}
+
+/// Failures to reach a coordinator at all, which librdkafka's group handler waits out
+/// (the caller's timeout decides) rather than reports.
+fn waits_for_coordinator(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::TRANSPORT
+            | ErrorCode::ALL_BROKERS_DOWN
+            | ErrorCode::RESOLVE
+            | ErrorCode::TIMED_OUT
+            | ErrorCode::WAIT_COORD
+            | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+            | ErrorCode::COORDINATOR_NOT_AVAILABLE
+            | ErrorCode::NOT_COORDINATOR
+    )
+}
+
 fn tp_key(tp: &TopicPartition) -> Tp {
     (tp.topic.clone(), tp.partition)
 }
@@ -261,7 +364,7 @@ impl KafkaConsumer {
             coordinator: Coordinator::new(&group_id),
             group: Mutex::new(GroupState::new(&conf)),
             wake: tokio::sync::Notify::new(),
-            assignment: Mutex::new(Vec::new()),
+            assignment: Mutex::new(BTreeMap::new()),
             stored: Mutex::new(BTreeMap::new()),
             committed: Mutex::new(BTreeMap::new()),
             rebalance_cb: AtomicBool::new(false),
@@ -448,7 +551,8 @@ impl KafkaConsumer {
         self.run(async move { core.apply_assign(Vec::new(), rm, false).await })
     }
 
-    /// The current assignment.
+    /// The current assignment, sorted by topic and partition, each with the offset it was
+    /// assigned at (as librdkafka: not the position, and `INVALID` shown as `STORED`).
     pub fn assignment(&self) -> Vec<TopicPartition> {
         let a = self
             .core
@@ -456,7 +560,7 @@ impl KafkaConsumer {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         a.iter()
-            .map(|(t, p)| TopicPartition::new(t.clone(), *p, OFFSET_INVALID))
+            .map(|((t, p), off)| TopicPartition::new(t.clone(), *p, *off))
             .collect()
     }
 
@@ -557,10 +661,12 @@ impl KafkaConsumer {
     }
 
     /// Stores offsets to be committed (`offsetStore`, `storeOffsets`): `offset` is the next
-    /// offset to consume.
+    /// offset to consume. As librdkafka, a partition that is not assigned takes only a
+    /// logical offset (which is then never committed).
     ///
     /// # Errors
-    /// `_STATE` after close; `_UNKNOWN_PARTITION` for a partition not assigned.
+    /// `_STATE` after close, and for an absolute offset of a partition that is not assigned;
+    /// `_UNKNOWN_PARTITION` for a partition neither assigned nor in the cached metadata.
     pub fn store_offsets(&self, tps: &[TopicPartition]) -> Result<()> {
         self.check()?;
         let a = self
@@ -572,10 +678,19 @@ impl KafkaConsumer {
         let mut s = self.core.stored.lock().unwrap_or_else(|e| e.into_inner());
         for tp in tps {
             let k = tp_key(tp);
-            if !a.contains(&k) {
+            if a.contains_key(&k) {
+                s.insert(k, tp.offset);
+                continue;
+            }
+            let known = self.core.client.cluster.topic(&tp.topic).is_some_and(|t| {
+                t.err.is_ok() && t.partitions.iter().any(|p| p.id == tp.partition)
+            });
+            if !known {
                 return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION));
             }
-            s.insert(k, tp.offset);
+            if tp.offset >= 0 {
+                return Err(KafkaError::new(ErrorCode::STATE));
+            }
         }
         Ok(())
     }
@@ -598,10 +713,11 @@ impl KafkaConsumer {
         self.run(async move { core.commit(tps, false).await.map(|_| ()) })
     }
 
-    /// Committed offsets of `tps` (`getCommittedOffsets`).
+    /// Committed offsets of `tps` (`getCommittedOffsets`). As librdkafka, an unreachable
+    /// cluster or coordinator is waited out (asking again every 100 ms) until `timeout`.
     ///
     /// # Errors
-    /// `_TIMED_OUT` and coordinator errors.
+    /// `_TIMED_OUT` when no coordinator answered in time; the coordinator's errors.
     pub fn committed(
         &self,
         tps: &[TopicPartition],
@@ -611,9 +727,19 @@ impl KafkaConsumer {
         let core = self.core.clone();
         let tps = tps.to_vec();
         self.core.client.block_on(timeout, async move {
-            core.coordinator
-                .fetch(&core.client.cluster, &tps, true)
-                .await
+            loop {
+                match core
+                    .coordinator
+                    .fetch(&core.client.cluster, &tps, true)
+                    .await
+                {
+                    Err(e) if waits_for_coordinator(e.code) => {
+                        core.coordinator.reset();
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    r => return r,
+                }
+            }
         })
     }
 
@@ -724,5 +850,71 @@ impl Drop for PollGuard<'_> {
 impl Drop for KafkaConsumer {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(t: &str, p: i32, off: i64) -> TopicPartition {
+        TopicPartition::new(t, p, off)
+    }
+
+    #[test]
+    fn check_assign_sorts_and_maps_invalid_to_stored() {
+        let mut add = vec![tp("b", 0, 5), tp("a", 1, OFFSET_INVALID), tp("a", 0, -2002)];
+        check_assign(&mut add, &[], None).unwrap();
+        let got: Vec<(&str, i32, i64)> = add
+            .iter()
+            .map(|t| (t.topic.as_str(), t.partition, t.offset))
+            .collect();
+        assert_eq!(got, [("a", 0, -2002), ("a", 1, OFFSET_STORED), ("b", 0, 5)]);
+    }
+
+    #[test]
+    fn check_assign_refuses_like_librdkafka() {
+        let err = |add: &mut Vec<TopicPartition>, rm: &[Tp], cur: Option<&BTreeMap<Tp, i64>>| {
+            let e = check_assign(add, rm, cur).unwrap_err();
+            (e.code, e.message)
+        };
+        let mut current = BTreeMap::new();
+        assert_eq!(
+            err(&mut vec![], &[("t".into(), 0)], Some(&current)),
+            (
+                ErrorCode::INVALID_ARG,
+                "Can't subtract from empty assignment".into()
+            )
+        );
+        current.insert(("t".to_string(), 0), 3);
+        assert_eq!(
+            err(&mut vec![], &[("t".into(), 1)], Some(&current)),
+            (
+                ErrorCode::INVALID_ARG,
+                "t [1] can't be unassigned since it is not in the current assignment".into()
+            )
+        );
+        assert_eq!(
+            err(&mut vec![tp("t", 0, 1)], &[], Some(&current)),
+            (
+                ErrorCode::CONFLICT,
+                "t [0] is already part of the current assignment".into()
+            )
+        );
+        assert_eq!(
+            err(&mut vec![tp("t", 1, 1), tp("t", 1, 2)], &[], None),
+            (
+                ErrorCode::INVALID_ARG,
+                "Duplicate t [1] in input list".into()
+            )
+        );
+        assert_eq!(
+            err(&mut vec![tp("t", 1, -5)], &[], None),
+            (
+                ErrorCode::INVALID_ARG,
+                "t [1] has invalid start offset -5".into()
+            )
+        );
+        assert!(check_assign(&mut [tp("t", 1, 1)], &[("t".into(), 0)], Some(&current)).is_ok());
     }
 }

@@ -10,7 +10,8 @@ use crate::config::Config;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{Event, EventQueue};
 use crate::topic_partition::{TopicPartition, OFFSET_BEGINNING, OFFSET_END, OFFSET_STORED};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,11 @@ pub struct Consumer {
     events: Arc<EventQueue>,
     coordinator: Option<Coordinator>,
     stored: Arc<Mutex<BTreeMap<(String, i32), i64>>>,
+    /// Some partition was started once (librdkafka's simple-consumer mark): from then on
+    /// offsets may be stored for partitions that are not started.
+    started_once: AtomicBool,
+    /// Topics whose metadata was asked for when the application named them.
+    topics_named: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Consumer {
@@ -68,12 +74,61 @@ impl Consumer {
             fetcher,
             events,
             stored,
+            started_once: AtomicBool::new(false),
+            topics_named: Mutex::new(HashSet::new()),
         })
     }
 
     /// The role-independent queries.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The application named `topic` (`newTopic()`): as librdkafka does for a new topic
+    /// object, its metadata is asked for in the background (once per name, without creating
+    /// the topic), so that its partitions become known to [`Consumer::check_partition`].
+    pub fn name_topic(&self, topic: &str) {
+        if !self.client.guard.is_owner() {
+            return;
+        }
+        let first = self
+            .topics_named
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(topic.to_string());
+        if first {
+            let cluster = self.client.cluster.clone();
+            let topics = [topic.to_string()];
+            self.client.handle.spawn(async move {
+                // A failure leaves the topic unknown until a later refresh; nothing waits.
+                let _ = cluster.fetch_metadata(Some(&topics), false).await;
+            });
+        }
+    }
+
+    fn in_metadata(&self, topic: &str, partition: i32) -> bool {
+        self.client
+            .cluster
+            .topic(topic)
+            .is_some_and(|t| t.err.is_ok() && t.partitions.iter().any(|p| p.id == partition))
+    }
+
+    /// librdkafka's partition lookup for the per-partition calls (`consume`,
+    /// `consume_batch`, `consume_stop`, consume callbacks): a partition is known when the
+    /// cached metadata lists it or when it is started; `PARTITION_UA` (-1) always is.
+    ///
+    /// # Errors
+    /// `_UNKNOWN_PARTITION` otherwise (e.g. right after `newTopic()`, before its metadata
+    /// arrived, or past the topic's partition count).
+    pub fn check_partition(&self, topic: &str, partition: i32) -> Result<()> {
+        if partition == crate::topic_partition::PARTITION_UA
+            || self.fetcher.is_started(topic, partition)
+            || self.in_metadata(topic, partition)
+        {
+            Ok(())
+        } else {
+            Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION))
+        }
     }
 
     fn reset_offset(&self) -> i64 {
@@ -87,47 +142,44 @@ impl Consumer {
     /// `OFFSET_END`, `OFFSET_STORED` (committed offset, else `auto.offset.reset`) or a tail
     /// offset (`offset_tail(n)`).
     ///
+    /// As with librdkafka this returns at once: the committed offset for `OFFSET_STORED` is
+    /// fetched in the background (retried until it arrives or the partition is stopped), so
+    /// an unreachable coordinator shows as nothing to consume, not as an error here.
+    ///
     /// # Errors
-    /// `_INVALID_ARG` for a negative partition, coordinator errors for STORED.
+    /// `_INVALID_ARG` for a negative partition; `_STATE` in a forked child.
     pub fn consume_start(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         self.client.guard.check()?;
         if partition < 0 {
             return Err(KafkaError::new(ErrorCode::INVALID_ARG));
         }
-        let mut off = offset;
-        if off == OFFSET_STORED {
-            off = match &self.coordinator {
-                None => self.reset_offset(),
-                Some(_) => {
-                    let tp = TopicPartition::new(topic, partition, OFFSET_STORED);
-                    let cluster = self.client.cluster.clone();
-                    let group = self
-                        .coordinator
-                        .as_ref()
-                        .map(|c| c.group_id.clone())
-                        .unwrap_or_default();
-                    let r = self
-                        .client
-                        .block_on(self.client.cluster.request_timeout(), async move {
-                            Coordinator::new(&group).fetch(&cluster, &[tp], false).await
-                        })?;
-                    r.first()
-                        .map(|t| t.offset)
-                        .filter(|o| *o >= 0)
-                        .unwrap_or_else(|| self.reset_offset())
-                }
-            };
+        let stored = offset == OFFSET_STORED;
+        let off = match (&self.coordinator, stored) {
+            (None, true) => self.reset_offset(),
+            _ => offset,
+        };
+        let epoch = self.fetcher.start_partition(topic, partition, off);
+        self.started_once.store(true, Ordering::Relaxed);
+        if let (Some(c), true) = (&self.coordinator, stored) {
+            self.client.handle.spawn(resolve_stored(
+                self.client.clone(),
+                Arc::downgrade(&self.fetcher),
+                c.group_id.clone(),
+                TopicPartition::new(topic, partition, OFFSET_STORED),
+                epoch,
+                self.reset_offset(),
+            ));
         }
-        self.fetcher.start_partition(topic, partition, off);
         Ok(())
     }
 
     /// Stops fetching a partition (committing its stored offset when `group.id` is set).
     ///
     /// # Errors
-    /// `_STATE` in a forked child.
+    /// `_UNKNOWN_PARTITION` as [`Consumer::check_partition`]; `_STATE` in a forked child.
     pub fn consume_stop(&self, topic: &str, partition: i32) -> Result<()> {
         self.client.guard.check()?;
+        self.check_partition(topic, partition)?;
         self.fetcher.stop_partition(topic, partition);
         let off = self
             .stored
@@ -198,10 +250,20 @@ impl Consumer {
     /// Stores `offset` as the partition's offset to commit (`offsetStore`); php passes the
     /// consumed message's offset, and the next offset (`offset + 1`) is what gets committed.
     ///
+    /// As librdkafka, the partition must be in the cached metadata (being started is not
+    /// enough), and before any partition was ever started only logical offsets are taken.
+    ///
     /// # Errors
-    /// `_STATE` in a forked child.
+    /// `_UNKNOWN_PARTITION` for a partition the metadata does not list; `_STATE` for an
+    /// absolute offset before any `consume_start`, and in a forked child.
     pub fn offset_store(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         self.client.guard.check()?;
+        if !self.in_metadata(topic, partition) {
+            return Err(KafkaError::new(ErrorCode::UNKNOWN_PARTITION));
+        }
+        if !self.started_once.load(Ordering::Relaxed) && offset.saturating_add(1) >= 0 {
+            return Err(KafkaError::new(ErrorCode::STATE));
+        }
         self.stored
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -231,6 +293,49 @@ impl Consumer {
                 o
             })
             .collect()
+    }
+}
+
+/// Fetches the committed offset of a partition started at `OFFSET_STORED` and hands it (or
+/// `reset` when nothing is committed) to the fetcher; retries after a failure, every
+/// `fetch.error.backoff.ms`, until it succeeds or the partition is stopped or restarted.
+async fn resolve_stored(
+    client: Client,
+    fetcher: std::sync::Weak<Fetcher>,
+    group: String,
+    tp: TopicPartition,
+    epoch: u64,
+    reset: i64,
+) {
+    let coordinator = Coordinator::new(&group);
+    let backoff = Duration::from_millis(
+        client
+            .conf
+            .get_i64("fetch.error.backoff.ms")
+            .clamp(10, 60_000) as u64,
+    );
+    loop {
+        let result = coordinator
+            .fetch(&client.cluster, std::slice::from_ref(&tp), false)
+            .await;
+        let Some(f) = fetcher.upgrade() else { return };
+        match result {
+            Ok(r) => {
+                let off = r
+                    .first()
+                    .map(|t| t.offset)
+                    .filter(|o| *o >= 0)
+                    .unwrap_or(reset);
+                f.resolve_stored(&tp.topic, tp.partition, epoch, off);
+                return;
+            }
+            Err(_) if f.awaits_stored(&tp.topic, tp.partition, epoch) => {
+                drop(f);
+                coordinator.reset();
+                tokio::time::sleep(backoff).await;
+            }
+            Err(_) => return,
+        }
     }
 }
 

@@ -89,6 +89,18 @@ fn api_name(key: i16) -> String {
         .unwrap_or_else(|_| format!("ApiKey{key}"))
 }
 
+/// An I/O error's text as librdkafka shows it (`strerror`): "Connection refused", without
+/// Rust's " (os error 111)".
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(n) => text
+            .strip_suffix(&format!(" (os error {n})"))
+            .map_or_else(|| text.clone(), str::to_string),
+        None => text,
+    }
+}
+
 fn transport(addr: &str, what: impl std::fmt::Display) -> KafkaError {
     KafkaError::with_message(ErrorCode::TRANSPORT, format!("{addr}: {what}"))
 }
@@ -100,17 +112,18 @@ impl Connection {
     /// `_TRANSPORT` when the broker cannot be reached or the handshake fails, `_TIMED_OUT`
     /// when connecting takes longer than `connect_timeout`.
     pub async fn connect(addr: &str, opts: ConnectionOptions) -> Result<Arc<Connection>> {
-        let stream =
-            match tokio::time::timeout(opts.connect_timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => return Err(transport(addr, format!("Connect failed: {e}"))),
-                Err(_) => {
-                    return Err(KafkaError::with_message(
-                        ErrorCode::TRANSPORT,
-                        format!("{addr}: Connection setup timed out"),
-                    ))
-                }
-            };
+        let stream = match tokio::time::timeout(opts.connect_timeout, TcpStream::connect(addr))
+            .await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(transport(addr, format!("Connect failed: {}", strerror(&e)))),
+            Err(_) => {
+                return Err(KafkaError::with_message(
+                    ErrorCode::TRANSPORT,
+                    format!("{addr}: Connection setup timed out"),
+                ))
+            }
+        };
         let _ = stream.set_nodelay(true);
         let security = opts.security.clone();
         let (mut reader, writer) =

@@ -206,24 +206,22 @@ fn pump(
     cooperative: bool,
     log: &mut Vec<(ErrorCode, usize)>,
 ) -> Option<Message> {
-    let mut pending: Vec<(ErrorCode, Vec<TopicPartition>)> = Vec::new();
+    // The application acts inside the callback, as a PHP rebalance callback does (a
+    // rebalance left unanswered gets librdkafka's default action when the callback returns).
     let m = c
         .consume_with(Duration::from_millis(50), |e| {
             if let Event::Rebalance { kind, partitions } = e {
-                pending.push((kind, partitions));
+                log.push((kind, partitions.len()));
+                match (kind == ErrorCode::ASSIGN_PARTITIONS, cooperative) {
+                    (true, false) => c.assign(Some(&partitions)).unwrap(),
+                    (false, false) => c.assign(None).unwrap(),
+                    (true, true) => c.incremental_assign(&partitions).unwrap(),
+                    (false, true) => c.incremental_unassign(&partitions).unwrap(),
+                }
             }
             Ok::<(), ()>(())
         })
         .unwrap();
-    for (kind, parts) in pending {
-        log.push((kind, parts.len()));
-        match (kind == ErrorCode::ASSIGN_PARTITIONS, cooperative) {
-            (true, false) => c.assign(Some(&parts)).unwrap(),
-            (false, false) => c.assign(None).unwrap(),
-            (true, true) => c.incremental_assign(&parts).unwrap(),
-            (false, true) => c.incremental_unassign(&parts).unwrap(),
-        }
-    }
     m.filter(|m| m.err.is_ok())
 }
 
