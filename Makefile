@@ -14,6 +14,16 @@ PHP_RUN_TESTS = $(firstword $(wildcard /usr/lib/php/*/build/run-tests.php))
 
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
+# Scripts and tests find the binaries under ./target. A CARGO_TARGET_DIR outside the clone
+# (kept between CI runs for speed) is reached through a ./target symlink made here; when
+# ./target already exists, cargo builds into it whatever CARGO_TARGET_DIR says.
+ifneq ($(CARGO_TARGET_DIR),)
+  ifeq ($(wildcard target),)
+    $(shell mkdir -p "$(CARGO_TARGET_DIR)" && ln -s "$(CARGO_TARGET_DIR)" target)
+  endif
+endif
+export CARGO_TARGET_DIR := $(CURDIR)/target
+
 .PHONY: help deps build build-cli build-php test test-cargo test-pytest test-phpt test-phpt-valgrind demo bench install
 
 help:
@@ -60,7 +70,8 @@ test: deps
 
 test-cargo:
 	@mkdir -p $(LOGS)
-	@set -o pipefail; $(CARGO) test --no-fail-fast 2>&1 | tee $(LOGS)/cargo.log; \
+	@set -o pipefail; KAFKARS_BIN=$(CURDIR)/$(RELEASE)/kafkars $(CARGO) test --no-fail-fast 2>&1 \
+	  | tee $(LOGS)/cargo.log; \
 	  echo $$? > $(LOGS)/cargo.log.rc
 
 test-pytest:
