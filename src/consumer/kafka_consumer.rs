@@ -180,6 +180,18 @@ impl Core {
         tps: Option<Vec<TopicPartition>>,
         only_changed: bool,
     ) -> Result<Vec<TopicPartition>> {
+        self.commit_waiting(tps, only_changed, None).await
+    }
+
+    /// [`Core::commit`] that, with `wait_coord`, waits that long for an unreachable cluster or
+    /// coordinator (asking again every 100 ms) before failing with `_WAIT_COORD`, as
+    /// librdkafka's `rd_kafka_commit()` does (for `session.timeout.ms`).
+    pub(crate) async fn commit_waiting(
+        self: &Arc<Self>,
+        tps: Option<Vec<TopicPartition>>,
+        only_changed: bool,
+        wait_coord: Option<Duration>,
+    ) -> Result<Vec<TopicPartition>> {
         let tps = match tps {
             Some(v) => v,
             None => {
@@ -210,11 +222,25 @@ impl Core {
             }
             return Ok(Vec::new());
         }
-        let id = self.identity();
-        let r = self
-            .coordinator
-            .commit(&self.client.cluster, &id, &tps)
-            .await;
+        let deadline = wait_coord.map(|d| tokio::time::Instant::now() + d);
+        let r = loop {
+            let id = self.identity();
+            let r = self
+                .coordinator
+                .commit(&self.client.cluster, &id, &tps)
+                .await;
+            match (&r, deadline) {
+                (Err(e), Some(deadline)) if waits_for_coordinator(e.code) => {
+                    let next = tokio::time::Instant::now() + Duration::from_millis(100);
+                    if next >= deadline {
+                        break Err(KafkaError::new(ErrorCode::WAIT_COORD));
+                    }
+                    self.coordinator.reset();
+                    tokio::time::sleep_until(next).await;
+                }
+                _ => break r,
+            }
+        };
         match r {
             Ok(res) => {
                 let mut c = self.committed.lock().unwrap_or_else(|e| e.into_inner());
@@ -699,18 +725,28 @@ impl KafkaConsumer {
     /// through an offset-commit event.
     ///
     /// # Errors
-    /// `_NO_OFFSET` with nothing to commit, coordinator and per-partition errors.
+    /// `_NO_OFFSET` with nothing to commit, `_WAIT_COORD` when no coordinator could be reached
+    /// within `session.timeout.ms`, coordinator and per-partition errors.
     pub fn commit(&self, offsets: Option<&[TopicPartition]>, asynchronous: bool) -> Result<()> {
         self.check()?;
         let core = self.core.clone();
         let tps = offsets.map(<[TopicPartition]>::to_vec);
+        // An unreachable coordinator is waited for up to session.timeout.ms (librdkafka).
+        let wait = Duration::from_millis(
+            self.core.client.conf.get_i64("session.timeout.ms").max(0) as u64,
+        );
         if asynchronous {
             self.core.client.handle.spawn(async move {
-                let _ = core.commit(tps, false).await;
+                let _ = core.commit_waiting(tps, false, Some(wait)).await;
             });
             return Ok(());
         }
-        self.run(async move { core.commit(tps, false).await.map(|_| ()) })
+        let timeout = wait + self.core.client.cluster.request_timeout();
+        self.core.client.block_on(timeout, async move {
+            core.commit_waiting(tps, false, Some(wait))
+                .await
+                .map(|_| ())
+        })
     }
 
     /// Committed offsets of `tps` (`getCommittedOffsets`). As librdkafka, an unreachable
