@@ -2,7 +2,7 @@
 //! SaslHandshake v1 then SaslAuthenticate v0..v2 (KIP-152), with PLAIN, SCRAM-SHA-256/512
 //! and OAUTHBEARER.
 //!
-//! The exchange runs on an [`Exclusive`] hold of the connection: nothing else is written
+//! The exchange runs on an `Exclusive` hold of the connection: nothing else is written
 //! between its requests, which re-authentication (KIP-368) needs since a broker reads the
 //! frames after a SaslHandshake as SASL tokens. When SaslAuthenticate v1+ returns a session
 //! lifetime, the connection re-authenticates at 90% of it (see `connection.rs`).
