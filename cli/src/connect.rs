@@ -64,6 +64,9 @@ impl ConnectArgs {
         set(&mut conf, "client.id", "kafkars-cli")?;
         set(&mut conf, "socket.connection.setup.timeout.ms", &t)?;
         set(&mut conf, "socket.timeout.ms", &t)?;
+        // Commands name their topics: a mistyped name is an error, not a new topic (a
+        // producer's default would let the broker create it). `-X` can still allow it.
+        set(&mut conf, "allow.auto.create.topics", "false")?;
         for kv in &self.properties {
             let (k, v) = split_kv(kv)?;
             set(&mut conf, k, v)?;
