@@ -499,7 +499,8 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
         );
         return;
     };
-    pq.in_flight = false;
+    // The partition stays in flight until this batch's reports are queued: the next batch
+    // is sent only then, so its reports cannot overtake these.
     let outcome = match r {
         Ok((off, ts)) if !purged => Ok((off, ts)),
         Ok(_) => Err(ErrorCode::PURGE_INFLIGHT),
@@ -523,6 +524,7 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
                 {
                     inner.metadata_wanted.store(true, Ordering::SeqCst);
                 }
+                pq.in_flight = false;
                 pq.ready.push_front(b);
                 drop(acc);
                 inner.wake.notify_one();
@@ -558,6 +560,15 @@ fn finish(inner: &Arc<Inner>, mut b: Batch, r: Result<(i64, i64), KafkaError>, g
             inner.deliver(&b.topic, b.partition, -1, code, b.msgs, 0)
         }
     };
-    inner.lock_acc().recycle_msgs(emptied);
+    let mut acc = inner.lock_acc();
+    acc.recycle_msgs(emptied);
+    if let Some(pq) = acc
+        .topics
+        .get_mut(&b.topic)
+        .and_then(|t| t.parts.get_mut(b.partition as usize))
+    {
+        pq.in_flight = false;
+    }
+    drop(acc);
     inner.wake.notify_one();
 }
