@@ -1,4 +1,5 @@
 <?php
+require __DIR__ . '/extension_name.inc';
 // KafkaConsumer::consume() throughput: reads COUNT messages of TOPIC from the
 // beginning with a fresh group; prints one JSON line. Runs unchanged with
 // php-rdkafka (PEER_EXT).
@@ -34,13 +35,7 @@ $seconds = $start === null ? 0 : (hrtime(true) - $start) / 1e9;
 $consumer->close();
 echo json_encode([
     'bench' => 'consume',
-    'extension' => defined('KAFKARS_VERSION') ? 'kafkars ' . KAFKARS_VERSION : sprintf(
-        'php-rdkafka %s (librdkafka %d.%d.%d)',
-        phpversion('rdkafka'),
-        (RD_KAFKA_VERSION >> 24) & 0xff,
-        (RD_KAFKA_VERSION >> 16) & 0xff,
-        (RD_KAFKA_VERSION >> 8) & 0xff
-    ),
+    'extension' => bench_extension_name(),
     'messages' => $received,
     'seconds' => round($seconds, 3),
     'msg_per_s' => $seconds > 0 ? (int) ($received / $seconds) : 0,

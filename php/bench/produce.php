@@ -1,4 +1,5 @@
 <?php
+require __DIR__ . '/extension_name.inc';
 // Producer throughput: COUNT messages of SIZE bytes with produce() and a final
 // flush(); prints one JSON line. Runs unchanged with php-rdkafka (PEER_EXT).
 //
@@ -29,13 +30,7 @@ $err = $producer->flush(120000);
 $seconds = (hrtime(true) - $start) / 1e9;
 echo json_encode([
     'bench' => 'produce',
-    'extension' => defined('KAFKARS_VERSION') ? 'kafkars ' . KAFKARS_VERSION : sprintf(
-        'php-rdkafka %s (librdkafka %d.%d.%d)',
-        phpversion('rdkafka'),
-        (RD_KAFKA_VERSION >> 24) & 0xff,
-        (RD_KAFKA_VERSION >> 16) & 0xff,
-        (RD_KAFKA_VERSION >> 8) & 0xff
-    ),
+    'extension' => bench_extension_name(),
     'messages' => $count,
     'size' => $size,
     'seconds' => round($seconds, 3),

@@ -107,6 +107,18 @@ fn flush_reports(p: &Producer) -> Vec<kafkars::DeliveryReport> {
     out
 }
 
+/// Flushes (everything delivered, nothing left queued) and returns partition 0's high
+/// watermark.
+fn flush_then_high_watermark(p: &Producer, topic: &str) -> i64 {
+    p.flush(Duration::from_secs(20)).unwrap();
+    assert_eq!(p.out_queue_len(), 0);
+    let (_, hi) = p
+        .client()
+        .query_watermark_offsets(topic, 0, Duration::from_secs(5))
+        .unwrap();
+    hi
+}
+
 #[test]
 fn every_codec_round_trips_watermarks() {
     let Some(b) = common::broker() else { return };
@@ -118,13 +130,7 @@ fn every_codec_round_trips_watermarks() {
             p.produce(&t, 0, Some(v.as_bytes()), None, &[], 0, 0, false)
                 .unwrap();
         }
-        p.flush(Duration::from_secs(20)).unwrap();
-        assert_eq!(p.out_queue_len(), 0);
-        let (_, hi) = p
-            .client()
-            .query_watermark_offsets(&t, 0, Duration::from_secs(5))
-            .unwrap();
-        assert_eq!(hi, 500, "{codec}");
+        assert_eq!(flush_then_high_watermark(&p, &t), 500, "{codec}");
     }
 }
 
@@ -175,13 +181,7 @@ fn blocking_produce_waits_for_room_in_a_small_queue() {
             p.out_queue_len()
         );
     }
-    p.flush(Duration::from_secs(20)).unwrap();
-    assert_eq!(p.out_queue_len(), 0);
-    let (_, hi) = p
-        .client()
-        .query_watermark_offsets(&t, 0, Duration::from_secs(5))
-        .unwrap();
-    assert_eq!(hi, n);
+    assert_eq!(flush_then_high_watermark(&p, &t), n);
 }
 
 #[test]
